@@ -1,0 +1,198 @@
+//! API errors and their bodies (API.md section 2).
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use integrations_domain::service::AuthFailure;
+use integrations_domain::{FieldError, RepositoryError, ServiceError, ValidationErrors};
+use serde::Serialize;
+use std::fmt;
+
+/// Seconds a client should wait before retrying a 503.
+pub const RETRY_AFTER_SECONDS: u32 = 1;
+
+/// The error body: `{message, errors?, reason?, requestId?}`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldErrorBody>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FieldErrorBody {
+    pub field: String,
+    pub message: String,
+}
+
+impl From<&FieldError> for FieldErrorBody {
+    fn from(e: &FieldError) -> Self {
+        Self {
+            field: e.field.clone(),
+            message: e.message.clone(),
+        }
+    }
+}
+
+/// Everything a handler can answer besides success.
+#[derive(Debug)]
+pub enum ApiError {
+    /// 401.
+    Unauthorized(&'static str),
+    /// 404.
+    NotFound(&'static str),
+    /// 405.
+    MethodNotAllowed,
+    /// 422 with field errors.
+    Validation(ValidationErrors),
+    /// 422: `verify=true` and the check failed; nothing stored.
+    VerificationFailed {
+        reason: &'static str,
+        message: String,
+    },
+    /// 501.
+    NotImplemented(String),
+    /// 503 with `Retry-After`.
+    Unavailable,
+    /// 500; the id is also in the server log.
+    Internal { request_id: String },
+}
+
+impl ApiError {
+    pub fn validation(field: &str, message: impl Into<String>) -> Self {
+        ApiError::Validation(ValidationErrors::single(field, message))
+    }
+
+    /// Logs the cause (never a secret: domain and adapter errors carry none) with the request
+    /// id, and answers 500 with that id.
+    pub fn internal(request_id: &str, cause: &dyn std::error::Error) -> Self {
+        let mut chain = cause.to_string();
+        let mut source = cause.source();
+        while let Some(s) = source {
+            chain.push_str(": ");
+            chain.push_str(&s.to_string());
+            source = s.source();
+        }
+        tracing::error!(request_id, error = %chain, "unhandled error");
+        ApiError::Internal {
+            request_id: request_id.to_owned(),
+        }
+    }
+
+    pub fn from_service(e: ServiceError, request_id: &str) -> Self {
+        match e {
+            ServiceError::Validation(v) => ApiError::Validation(v),
+            ServiceError::NotFound => ApiError::NotFound("Integration not found."),
+            ServiceError::VerificationFailed(f) => ApiError::VerificationFailed {
+                reason: f.reason.as_str(),
+                message: f.message,
+            },
+            ServiceError::VerificationUnavailable(p) => ApiError::NotImplemented(format!(
+                "Verification of {p} credentials is not available on this server."
+            )),
+            ServiceError::Unavailable(cause) => {
+                tracing::warn!(request_id, error = %cause, "database unavailable");
+                ApiError::Unavailable
+            }
+            ServiceError::Internal(cause) => ApiError::internal(request_id, cause.as_ref()),
+        }
+    }
+
+    pub fn from_auth(e: AuthFailure, request_id: &str) -> Self {
+        match e {
+            AuthFailure::Auth(a) => ApiError::Unauthorized(match a {
+                integrations_domain::AuthError::Missing => {
+                    "Missing API key: send `Authorization: Bearer <api key>`."
+                }
+                integrations_domain::AuthError::Invalid => "Invalid API key.",
+            }),
+            AuthFailure::Repository(r) => ApiError::from_service(
+                match r {
+                    RepositoryError::Unavailable(_) => ServiceError::Unavailable(r),
+                    other => ServiceError::Internal(Box::new(other)),
+                },
+                request_id,
+            ),
+        }
+    }
+
+    fn body(&self) -> ErrorBody {
+        let plain = |message: &str| ErrorBody {
+            message: message.to_owned(),
+            errors: None,
+            reason: None,
+            request_id: None,
+        };
+        match self {
+            ApiError::Unauthorized(m) | ApiError::NotFound(m) => plain(m),
+            ApiError::MethodNotAllowed => plain("Method not allowed."),
+            ApiError::Validation(v) => ErrorBody {
+                message: "The request is invalid.".to_owned(),
+                errors: Some(v.errors().iter().map(FieldErrorBody::from).collect()),
+                reason: None,
+                request_id: None,
+            },
+            ApiError::VerificationFailed { reason, message } => ErrorBody {
+                message: message.clone(),
+                errors: Some(vec![FieldErrorBody {
+                    field: "credentials".to_owned(),
+                    message: message.clone(),
+                }]),
+                reason: Some(reason),
+                request_id: None,
+            },
+            ApiError::NotImplemented(m) => plain(m),
+            ApiError::Unavailable => plain(
+                "The service is temporarily unavailable (database unreachable). Retry shortly.",
+            ),
+            ApiError::Internal { request_id } => ErrorBody {
+                message: "Internal server error.".to_owned(),
+                errors: None,
+                reason: None,
+                request_id: Some(request_id.clone()),
+            },
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.body().message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Validation(_) | ApiError::VerificationFailed { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ApiError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status_code());
+        match self {
+            ApiError::Unavailable => {
+                res.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS.to_string()));
+            }
+            ApiError::Unauthorized(_) => {
+                res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+            }
+            _ => {}
+        }
+        res.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        res.json(self.body())
+    }
+}
