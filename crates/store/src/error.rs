@@ -1,0 +1,101 @@
+//! Errors of this crate and the mapping of diesel and pool errors to [`RepositoryError`].
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use integrations_domain::RepositoryError;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Errors of [`crate::Store::connect`] and [`crate::Store::migrate`]. None of them shows the
+/// database URL (it may hold a password).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The URL names no supported database.
+    #[error(
+        "unsupported database URL (scheme {scheme:?}): expected sqlite://PATH, sqlite::memory:, \
+         postgres://… or postgresql://…"
+    )]
+    UnsupportedUrl { scheme: String },
+    /// The URL has a supported scheme but cannot be used.
+    #[error("invalid database URL: {0}")]
+    InvalidUrl(&'static str),
+    /// The directory of the SQLite file could not be created.
+    #[error("cannot create the directory {path} for the SQLite database: {source}")]
+    CreateDirectory {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Applying migrations failed.
+    #[error("database migration failed: {0}")]
+    Migration(#[source] BoxError),
+    /// The database could not be reached, or a query failed.
+    #[error(transparent)]
+    Repository(#[from] RepositoryError),
+}
+
+/// Errors of [`crate::Store::check_key_fingerprints`].
+#[derive(Debug, thiserror::Error)]
+pub enum FingerprintError {
+    /// The database remembers another fingerprint for this key id.
+    #[error(
+        "the configured master key does not match the key this database was encrypted with \
+         (key id {kek_id})"
+    )]
+    Mismatch { kek_id: u32 },
+    /// Integrations are still sealed under a key this database knows but the configuration
+    /// does not provide (they could not be opened).
+    #[error(
+        "integrations in this database are encrypted with key id {kek_id}, which is not \
+         configured: add that key (decrypt-only) or rewrap the integrations first"
+    )]
+    MissingKey { kek_id: u32 },
+    /// The database failed.
+    #[error(transparent)]
+    Repository(#[from] RepositoryError),
+}
+
+/// Maps a query error. `NotFound` for a missing row, `Conflict` for a unique violation,
+/// `Unavailable` for a lost connection, `Other` otherwise.
+pub(crate) fn db_error(e: DieselError) -> RepositoryError {
+    match e {
+        DieselError::NotFound => RepositoryError::NotFound,
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+            RepositoryError::Conflict(info.message().to_owned())
+        }
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => {
+            tracing::warn!(error = %e, "lost the database connection");
+            RepositoryError::unavailable(e)
+        }
+        other => {
+            tracing::error!(error = %other, "database query failed");
+            RepositoryError::other(other)
+        }
+    }
+}
+
+/// Maps a pool checkout error: the database cannot be reached (or every connection is busy
+/// for longer than the checkout timeout).
+pub(crate) fn pool_error<E>(e: bb8::RunError<E>) -> RepositoryError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    tracing::warn!(error = %e, "no database connection available");
+    RepositoryError::unavailable(e)
+}
+
+/// Logs connection errors of the pool (establishing or validating a connection).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TracingErrorSink;
+
+impl<E: std::fmt::Display + 'static> bb8::ErrorSink<E> for TracingErrorSink {
+    fn sink(&self, error: E) {
+        tracing::warn!(error = %error, "database connection failed");
+    }
+
+    fn boxed_clone(&self) -> Box<dyn bb8::ErrorSink<E>> {
+        Box::new(*self)
+    }
+}
