@@ -8,6 +8,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
 COPY --from=build /src/target/release/integrations /usr/local/bin/integrations
 COPY config /app/config
 WORKDIR /app
+RUN mkdir /data && chown 65534 /data
 USER 65534
 ENTRYPOINT ["integrations"]
 CMD ["serve"]

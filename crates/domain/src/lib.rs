@@ -29,7 +29,7 @@ pub mod service;
 pub mod validation;
 pub mod verification;
 
-#[cfg(feature = "testing")]
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 pub use accounts::{AccountName, ApiKey, ApiKeyDigest, AuthError};

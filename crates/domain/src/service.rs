@@ -209,7 +209,7 @@ where
         );
         let credentials =
             parse_credentials(provider, input.credentials.as_ref(), None, &mut errors);
-        let (Some(label), Some(credentials)) = (label, credentials) else {
+        let (Some(label), Some(credentials), true) = (label, credentials, errors.is_empty()) else {
             return Err(ServiceError::Validation(errors));
         };
         if verify {
@@ -275,7 +275,7 @@ where
             stored.as_ref(),
             &mut errors,
         );
-        let (Some(label), Some(credentials)) = (label, credentials) else {
+        let (Some(label), Some(credentials), true) = (label, credentials, errors.is_empty()) else {
             return Err(ServiceError::Validation(errors));
         };
         if verify {
@@ -366,7 +366,7 @@ where
                     provider_and_platform(provider.as_deref(), platform.as_deref(), &mut errors);
                 let credentials =
                     parse_credentials(provider, credentials.as_ref(), None, &mut errors);
-                let Some(credentials) = credentials else {
+                let (Some(credentials), true) = (credentials, errors.is_empty()) else {
                     return Err(ServiceError::Validation(errors));
                 };
                 self.run_check(&credentials).await
@@ -507,4 +507,250 @@ pub enum AuthFailure {
     Auth(AuthError),
     #[error(transparent)]
     Repository(RepositoryError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credentials::InputValue;
+    use crate::testing::{InMemoryRepository, ReversibleVault, ScriptedVerifier};
+    use crate::verification::FailureReason;
+    use std::sync::Arc;
+
+    type Svc = IntegrationService<Arc<InMemoryRepository>, ReversibleVault, Arc<ScriptedVerifier>>;
+
+    fn service() -> (Svc, Arc<InMemoryRepository>, Arc<ScriptedVerifier>) {
+        let repo = Arc::new(InMemoryRepository::new());
+        let verifier = Arc::new(ScriptedVerifier::new());
+        (
+            IntegrationService::new(repo.clone(), ReversibleVault, verifier.clone()),
+            repo,
+            verifier,
+        )
+    }
+
+    fn zendesk(token: &str) -> IntegrationInput {
+        IntegrationInput {
+            label: Some("Help".into()),
+            provider: Some("zendesk".into()),
+            platform: None,
+            credentials: Some(
+                CredentialsInput::new()
+                    .with("username", "a@example.org")
+                    .with("token", token)
+                    .with("subdomain", "acme"),
+            ),
+        }
+    }
+
+    fn fields(e: ServiceError) -> Vec<String> {
+        match e {
+            ServiceError::Validation(v) => v.errors().iter().map(|e| e.field.clone()).collect(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn platform_must_agree_with_provider_even_when_all_else_is_valid() {
+        let (svc, repo, _) = service();
+        let account = AccountId::new();
+        let mut input = zendesk("t");
+        input.platform = Some("cloud".into());
+        let err = svc.create(account, input, false).await.unwrap_err();
+        assert_eq!(fields(err), vec!["platform"]);
+        let page = repo.list(account, &ListQuery::default()).await.unwrap();
+        assert!(page.items.is_empty(), "nothing stored");
+    }
+
+    #[tokio::test]
+    async fn every_missing_field_is_reported_at_once() {
+        let (svc, _, _) = service();
+        let err = svc
+            .create(AccountId::new(), IntegrationInput::default(), false)
+            .await
+            .unwrap_err();
+        assert_eq!(fields(err), vec!["label", "provider", "credentials"]);
+    }
+
+    #[tokio::test]
+    async fn update_keeps_secrets_and_verification_only_while_credentials_are_unchanged() {
+        let (svc, repo, _) = service();
+        let account = AccountId::new();
+        let created = svc.create(account, zendesk("t1"), false).await.unwrap();
+        let v = svc
+            .verify(
+                account,
+                VerifyInput::Stored {
+                    id: created.id,
+                    provider: None,
+                    platform: None,
+                    overrides: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert!(v.successful);
+        assert_eq!(
+            v.message,
+            "The helpcenter credentials has been successfully validated"
+        );
+
+        // Rename without the token: kept, and so is lastVerification.
+        let mut rename = zendesk("unused");
+        rename.label = Some("Renamed".into());
+        if let Some(c) = rename.credentials.as_mut() {
+            c.remove("token");
+        }
+        let s = svc
+            .update(account, created.id, rename, false)
+            .await
+            .unwrap();
+        assert!(s.updated_at > created.updated_at);
+        assert_eq!(s.created_at, created.created_at);
+        let record = repo.get(account, created.id).await.unwrap();
+        assert!(record.last_verification.is_some());
+        let secrets = svc.open(&record).await.unwrap();
+        assert_eq!(secrets.get("token").unwrap().expose_secret(), "t1");
+
+        // New token: lastVerification cleared.
+        svc.update(account, created.id, zendesk("t2"), false)
+            .await
+            .unwrap();
+        let record = repo.get(account, created.id).await.unwrap();
+        assert!(record.last_verification.is_none());
+    }
+
+    #[tokio::test]
+    async fn verify_records_only_a_check_of_the_stored_integration() {
+        let (svc, repo, verifier) = service();
+        let account = AccountId::new();
+        let created = svc.create(account, zendesk("t1"), false).await.unwrap();
+        verifier.answer(Some(VerificationFailure::new(
+            FailureReason::InvalidCredentials,
+            "The e-mail or API token was not accepted.",
+        )));
+        let overrides = CredentialsInput::new().with("subdomain", "other");
+        let v = svc
+            .verify(
+                account,
+                VerifyInput::Stored {
+                    id: created.id,
+                    provider: Some("zendesk".into()),
+                    platform: None,
+                    overrides: Some(overrides),
+                },
+            )
+            .await
+            .unwrap();
+        assert!(!v.successful);
+        assert_eq!(v.reason, Some(FailureReason::InvalidCredentials));
+        let calls = verifier.calls();
+        assert_eq!(calls.last().unwrap().1.get("subdomain"), Some("other"));
+        assert!(repo
+            .get(account, created.id)
+            .await
+            .unwrap()
+            .last_verification
+            .is_none());
+
+        let err = svc
+            .verify(
+                account,
+                VerifyInput::Stored {
+                    id: created.id,
+                    provider: Some("freshdesk".into()),
+                    platform: None,
+                    overrides: None,
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(fields(err), vec!["provider"]);
+        let other = svc
+            .verify(
+                AccountId::new(),
+                VerifyInput::Stored {
+                    id: created.id,
+                    provider: None,
+                    platform: None,
+                    overrides: None,
+                },
+            )
+            .await;
+        assert!(matches!(other, Err(ServiceError::NotFound)));
+    }
+
+    #[tokio::test]
+    async fn verify_on_write_refuses_failing_credentials_and_stores_nothing() {
+        let (svc, repo, verifier) = service();
+        let account = AccountId::new();
+        verifier.answer(Some(VerificationFailure::new(
+            FailureReason::NotFound,
+            "No Zendesk account is called acme.",
+        )));
+        let err = svc.create(account, zendesk("t"), true).await.unwrap_err();
+        assert!(
+            matches!(err, ServiceError::VerificationFailed(f) if f.reason == FailureReason::NotFound)
+        );
+        assert!(repo
+            .list(account, &ListQuery::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty());
+    }
+
+    #[tokio::test]
+    async fn masked_secrets_and_wrong_types_are_refused() {
+        let (svc, _, _) = service();
+        let account = AccountId::new();
+        let created = svc.create(account, zendesk("t"), false).await.unwrap();
+        let err = svc
+            .update(account, created.id, zendesk("********"), false)
+            .await
+            .unwrap_err();
+        assert_eq!(fields(err), vec!["credentials.token"]);
+        let mut input = zendesk("t");
+        if let Some(c) = input.credentials.as_mut() {
+            c.insert("token", InputValue::Number);
+        }
+        let err = svc.create(account, input, false).await.unwrap_err();
+        assert_eq!(fields(err), vec!["credentials.token"]);
+    }
+
+    #[tokio::test]
+    async fn a_platform_without_verifier_is_unavailable() {
+        let repo = Arc::new(InMemoryRepository::new());
+        let svc = IntegrationService::new(
+            repo,
+            ReversibleVault,
+            crate::ports::PlatformVerifiers::new(),
+        );
+        let err = svc
+            .verify(
+                AccountId::new(),
+                VerifyInput::Plain {
+                    provider: Some("helpscout".into()),
+                    platform: None,
+                    credentials: Some(CredentialsInput::new().with("apiKey", "k")),
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            ServiceError::VerificationUnavailable(Platform::Helpcenter)
+        ));
+    }
+
+    #[tokio::test]
+    async fn the_database_being_down_is_unavailable() {
+        let (svc, repo, _) = service();
+        repo.set_available(false);
+        let err = svc
+            .get(AccountId::new(), IntegrationId::new())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ServiceError::Unavailable(_)));
+    }
 }
