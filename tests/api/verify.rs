@@ -185,10 +185,42 @@ async fn cloud_verify_in_all_three_forms(backend: Backend) {
     let got = app.get(&format!("/integration/{id}")).await;
     assert_eq!(got.body["lastVerification"]["isConnectionSuccessful"], true);
 
+    // ?verify=true with a wrong secret: 422 carrying the check's message, nothing stored.
+    let mut wrong = s3_creds.clone();
+    wrong["secretAccessKey"] = json!("not-the-secret-key-000000000000000000000");
+    let res = app
+        .post(
+            "/integration?verify=true",
+            &json!({"label": "Bad", "provider": "s3", "credentials": wrong}),
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text);
+    assert_eq!(res.body["reason"], "invalid_credentials");
+    assert!(res.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("secret access key"));
+    assert_eq!(
+        app.get("/integration").await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
     // Nothing left behind in the bucket.
     let leftovers: Vec<_> = walk(&s3.data_dir().join("exports"));
     assert!(leftovers.is_empty(), "marker objects remain: {leftovers:?}");
     app.stop().await;
+    let logs = integrations_e2e::captured_logs();
+    for secret in [S3_SECRET, S3_KEY, R2_KEY, r2_secret().as_str()] {
+        let lines: Vec<&str> = logs
+            .lines()
+            .filter(|l| l.contains(secret))
+            .take(3)
+            .collect();
+        assert!(lines.is_empty(), "the log holds {secret}: {lines:#?}");
+    }
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

@@ -46,7 +46,7 @@ impl Write for Capture {
 }
 
 /// Every log line written so far by any app in this test process (DEBUG and above, all
-/// crates). Secrets are unique per test, so a test checks its own secrets against all of it.
+/// crates, through the server's own filter). Secrets are unique per test, so a test checks its own secrets against all of it.
 pub fn captured_logs() -> String {
     let logs = LOGS
         .get()
@@ -60,7 +60,7 @@ fn init_logs() {
         let buf = Arc::new(Mutex::new(Vec::new()));
         let writer = Capture(buf.clone());
         let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
+            .with_env_filter(integrations_server::telemetry::env_filter("debug"))
             .with_ansi(false)
             .with_writer(move || writer.clone())
             .try_init();
