@@ -56,6 +56,8 @@ fn serve(dir: &Path, vars: &[(&str, &str)]) -> (Child, u16, std::sync::mpsc::Rec
             panic!("serve exited early ({status}): {seen:?}");
         }
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("serve did not start: {seen:?}");
 }
 
