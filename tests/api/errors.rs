@@ -326,9 +326,38 @@ async fn database_outage_is_503_and_recovers() {
     let mut proxy = Proxy::start(target).await;
     let mut proxied = url.clone();
     proxied.set_port(Some(proxy.port)).unwrap();
-    let app = TestApp::spawn_with(Backend::Sqlite, &[("DATABASE__URL", proxied.as_str())]).await;
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        &[
+            ("DATABASE__URL", proxied.as_str()),
+            ("DATABASE__QUERY_TIMEOUT_MS", "1000"),
+        ],
+    )
+    .await;
     let id = app.create(&r2_body()).await;
 
+    // A partition: connections stay open, nothing comes back. The query timeout answers.
+    proxy.freeze();
+    let started = Instant::now();
+    let res = app.get(&format!("/integration/{id}")).await;
+    assert_eq!(res.status, 503, "{}", res.text);
+    assert_eq!(res.header("retry-after"), Some("1"));
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "a frozen database must not hang requests"
+    );
+    proxy.thaw();
+    let mut back = false;
+    for _ in 0..50 {
+        if app.get(&format!("/integration/{id}")).await.status == 200 {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(back, "recovers after the partition");
+
+    // Gone: connections closed, port refusing.
     proxy.cut().await;
     for path in [
         "/integration".to_owned(),

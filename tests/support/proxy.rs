@@ -1,13 +1,19 @@
-//! A TCP proxy that can be cut and restored on the same port: the database "goes away" for the
-//! app under test without touching the real server other tests use.
+//! A TCP proxy in front of the test database that can be cut (connections closed, port
+//! refusing) or frozen (connections kept open, nothing forwarded: a network partition) and
+//! restored on the same port, without touching the real server other tests use.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::task::JoinHandle;
 
 pub struct Proxy {
     pub port: u16,
     target: SocketAddr,
+    frozen: Arc<AtomicBool>,
     task: Option<JoinHandle<()>>,
 }
 
@@ -18,29 +24,57 @@ fn bind(port: u16) -> std::io::Result<tokio::net::TcpListener> {
     socket.listen(128)
 }
 
-async fn serve(listener: tokio::net::TcpListener, target: SocketAddr) {
+/// Copies one direction, holding data back while frozen.
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    frozen: Arc<AtomicBool>,
+) {
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        while frozen.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn serve(listener: tokio::net::TcpListener, target: SocketAddr, frozen: Arc<AtomicBool>) {
     let mut conns = tokio::task::JoinSet::new();
     loop {
-        let Ok((mut inbound, _)) = listener.accept().await else {
+        let Ok((inbound, _)) = listener.accept().await else {
             continue;
         };
+        let frozen = frozen.clone();
         conns.spawn(async move {
-            if let Ok(mut outbound) = TcpStream::connect(target).await {
-                let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+            if let Ok(outbound) = TcpStream::connect(target).await {
+                let (ri, wi) = inbound.into_split();
+                let (ro, wo) = outbound.into_split();
+                let up = pump(ri, wo, frozen.clone());
+                let down = pump(ro, wi, frozen);
+                tokio::join!(up, down);
             }
         });
     }
-    // Dropping the task (abort) drops the JoinSet, which aborts every connection.
+    // Aborting this task drops the JoinSet, which aborts every connection.
 }
 
 impl Proxy {
     pub async fn start(target: SocketAddr) -> Proxy {
         let listener = bind(0).unwrap();
         let port = listener.local_addr().unwrap().port();
+        let frozen = Arc::new(AtomicBool::new(false));
         Proxy {
             port,
             target,
-            task: Some(tokio::spawn(serve(listener, target))),
+            task: Some(tokio::spawn(serve(listener, target, frozen.clone()))),
+            frozen,
         }
     }
 
@@ -52,21 +86,33 @@ impl Proxy {
         }
     }
 
+    /// Keeps every connection open but forwards nothing.
+    pub fn freeze(&self) {
+        self.frozen.store(true, Ordering::SeqCst);
+    }
+
+    pub fn thaw(&self) {
+        self.frozen.store(false, Ordering::SeqCst);
+    }
+
     /// Listens again on the same port.
     pub async fn restore(&mut self) {
         let mut tries = 0;
         let listener = loop {
             match bind(self.port) {
                 Ok(l) => break l,
-                Err(e) if tries < 50 => {
+                Err(_) if tries < 50 => {
                     tries += 1;
-                    let _ = e;
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
                 }
                 Err(e) => panic!("cannot rebind proxy port {}: {e}", self.port),
             }
         };
-        self.task = Some(tokio::spawn(serve(listener, self.target)));
+        self.task = Some(tokio::spawn(serve(
+            listener,
+            self.target,
+            self.frozen.clone(),
+        )));
     }
 }
 

@@ -41,6 +41,7 @@ pub async fn open_store(settings: &Settings) -> Result<Store, StartError> {
     let options = StoreOptions {
         connect_timeout: Duration::from_millis(settings.database.connect_timeout_ms),
         max_connections: settings.database.max_connections,
+        query_timeout: Duration::from_millis(settings.database.query_timeout_ms),
         ..StoreOptions::default()
     };
     let store = Store::connect(&settings.database.url, options).await?;

@@ -29,6 +29,7 @@ pub struct ServerSettings {
 pub struct DatabaseSettings {
     pub url: String,
     pub connect_timeout_ms: u64,
+    pub query_timeout_ms: u64,
     pub max_connections: u32,
 }
 

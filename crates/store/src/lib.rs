@@ -51,6 +51,9 @@ pub struct StoreOptions {
     pub sqlite_busy_timeout: Duration,
     /// How long `migrate` waits to connect (it does not use the pool's checkout timeout).
     pub migrate_connect_timeout: Duration,
+    /// Longest a PostgreSQL call may take once it has a connection; past it the call fails
+    /// with `Unavailable` (503) instead of hanging on a server that stopped answering.
+    pub query_timeout: Duration,
 }
 
 impl Default for StoreOptions {
@@ -60,6 +63,7 @@ impl Default for StoreOptions {
             max_connections: 10,
             sqlite_busy_timeout: Duration::from_secs(5),
             migrate_connect_timeout: Duration::from_secs(10),
+            query_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -126,7 +130,16 @@ impl std::fmt::Debug for Store {
 macro_rules! dispatch {
     ($self:ident . $f:ident ( $($arg:expr),* )) => {
         match &$self.backend {
-            Backend::Postgres(pool) => pg::$f(pool, $($arg),*).await,
+            // A server that accepted the connection but stopped answering (a network
+            // partition without a reset) must not hold requests forever.
+            Backend::Postgres(pool) => {
+                match tokio::time::timeout($self.options.query_timeout, pg::$f(pool, $($arg),*)).await {
+                    Ok(result) => result,
+                    Err(_) => Err(RepositoryError::unavailable(
+                        "PostgreSQL did not answer within the query timeout",
+                    )),
+                }
+            }
             Backend::Sqlite(pool) => sqlite::$f(pool, $($arg),*).await,
         }
     };
