@@ -25,12 +25,25 @@ pub struct ServerSettings {
     pub shutdown_timeout_s: u64,
 }
 
-#[derive(Debug, Deserialize)]
+/// `Debug` shows only the scheme of the URL (it may carry a password).
+#[derive(Deserialize)]
 pub struct DatabaseSettings {
     pub url: String,
     pub connect_timeout_ms: u64,
     pub query_timeout_ms: u64,
     pub max_connections: u32,
+}
+
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = self.url.split(':').next().unwrap_or_default();
+        f.debug_struct("DatabaseSettings")
+            .field("url", &format_args!("{scheme}://…"))
+            .field("connect_timeout_ms", &self.connect_timeout_ms)
+            .field("query_timeout_ms", &self.query_timeout_ms)
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -175,11 +188,15 @@ mod tests {
                     "INTEGRATIONS__PROVIDERS__ZENDESK__BASE_URL",
                     "http://127.0.0.1:1",
                 ),
+                (
+                    "INTEGRATIONS__DATABASE__URL",
+                    "postgres://app:pw-s3cret@db/prod",
+                ),
             ]),
         )
         .unwrap();
         assert_eq!(s.server.bind, "0.0.0.0:9000");
-        assert_eq!(s.database.url, "postgres://db/prod");
+        assert_eq!(s.database.url, "postgres://app:pw-s3cret@db/prod");
         assert_eq!(s.verify.timeout_ms, 2500);
         assert!(s.providers.allow_private_networks);
         assert_eq!(s.providers.zendesk.base_url, "http://127.0.0.1:1");
@@ -191,6 +208,7 @@ mod tests {
             Some("1:abc".to_owned())
         );
         assert!(!format!("{s:?}").contains("1:abc"));
+        assert!(!format!("{s:?}").contains("pw-s3cret"));
     }
 
     #[test]
