@@ -6,7 +6,7 @@
 //! waits 3 s before answering, fires the verifications at once over HTTP, and polls `/healthz`
 //! every 20 ms meanwhile. Prints the figures; exits non-zero when a target is missed.
 //!
-//! `cargo bench --bench verify_concurrency` (optionally `-- <in-flight> <delay-ms>`).
+//! `cargo bench -p integrations-e2e --bench verify_concurrency` (optionally `-- <in-flight> <delay-ms>`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use actix_web::{web, App, HttpResponse, HttpServer};
