@@ -35,6 +35,18 @@ fn integration_input(body: &mut Body) -> IntegrationInput {
     }
 }
 
+/// The `?verify=` flag and the body of a create or update.
+async fn write_request(
+    req: &HttpRequest,
+    payload: web::Payload,
+    allowed: &[&str],
+) -> Result<(bool, Body), ApiError> {
+    let query = body::query_pairs(req.query_string(), &["verify"])?;
+    let verify = body::verify_flag(&query)?;
+    let fields = body::read_object(req, payload).await?;
+    Ok((verify, Body::new(fields, allowed)))
+}
+
 /// `POST /integration`
 pub async fn create(
     req: HttpRequest,
@@ -42,10 +54,12 @@ pub async fn create(
     state: web::Data<ApiState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let query = body::query_pairs(req.query_string(), &["verify"])?;
-    let verify = body::verify_flag(&query)?;
-    let fields = body::read_object(&req, payload).await?;
-    let mut body = Body::new(fields, &["label", "provider", "platform", "credentials"]);
+    let (verify, mut body) = write_request(
+        &req,
+        payload,
+        &["label", "provider", "platform", "credentials"],
+    )
+    .await?;
     let input = integration_input(&mut body);
     body.finish()?;
     let summary = state
@@ -63,13 +77,12 @@ pub async fn update(
     state: web::Data<ApiState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let query = body::query_pairs(req.query_string(), &["verify"])?;
-    let verify = body::verify_flag(&query)?;
-    let fields = body::read_object(&req, payload).await?;
-    let mut body = Body::new(
-        fields,
+    let (verify, mut body) = write_request(
+        &req,
+        payload,
         &["id", "label", "provider", "platform", "credentials"],
-    );
+    )
+    .await?;
     let id = body.uuid("id");
     if id.is_none() && !body.has("id") {
         body.errors.add("id", "is required");
