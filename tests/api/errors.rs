@@ -134,6 +134,17 @@ async fn bad_bodies_are_422_naming_the_field(backend: Backend) {
         assert_eq!(fields(&res.body), vec!["body"], "{body:?} {ct}");
         assert_eq!(res.body["message"], "The request is invalid.");
     }
+    // Duplicate keys are refused, not silently resolved.
+    let res = raw(
+        r#"{"label":"a","label":"b","provider":"helpscout","credentials":{"apiKey":"k","apiKey":"j"}}"#,
+        "application/json",
+    )
+    .await;
+    assert_eq!(res.status, 422, "{}", res.text);
+    let mut got = fields(&res.body);
+    got.sort();
+    assert_eq!(got, vec!["credentials.apiKey", "label"]);
+
     // Over 64 KiB.
     let mut big = r2_body();
     big["label"] = json!("x".repeat(70 * 1024));
