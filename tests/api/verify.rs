@@ -11,6 +11,73 @@ on_both_backends!(
     cloud_verify_in_all_three_forms
 );
 
+/// Every help-center provider through the REST API: the right credentials give the contract's
+/// exact message, a wrong secret gives `invalid_credentials` (and never echoes it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_six_help_centers_verify_through_the_api() {
+    use integrations_e2e::mocks::{MockHelpCenters, GOOD_SECRET};
+    let mock = MockHelpCenters::start();
+    let overrides = mock.overrides();
+    let overrides: Vec<(&str, &str)> = overrides.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = TestApp::spawn_with(Backend::Sqlite, &overrides).await;
+    let cases = [
+        (
+            "zendesk",
+            json!({"username": ZENDESK_EMAIL, "token": GOOD_SECRET, "subdomain": "acme"}),
+            "token",
+        ),
+        (
+            "intercom",
+            json!({"token": GOOD_SECRET, "region": "eu"}),
+            "token",
+        ),
+        ("helpscout", json!({"apiKey": GOOD_SECRET}), "apiKey"),
+        (
+            "helpjuice",
+            json!({"subdomain": "https://acme.helpjuice.com/en_US", "apiKey": GOOD_SECRET}),
+            "apiKey",
+        ),
+        (
+            "freshdesk",
+            json!({"subdomain": "acme.freshdesk.com", "apiKey": GOOD_SECRET}),
+            "apiKey",
+        ),
+        (
+            "knowledgeowl",
+            json!({"apiKey": GOOD_SECRET, "projectId": "5f1e2d3c4b5a69788796a5b4"}),
+            "apiKey",
+        ),
+    ];
+    for (provider, credentials, secret_field) in cases {
+        let body =
+            json!({"platform": "helpcenter", "provider": provider, "credentials": credentials});
+        let res = app.post("/integration/verify", &body).await;
+        assert_eq!(
+            res.body,
+            json!({"isConnectionSuccessful": true,
+                   "message": "The helpcenter credentials has been successfully validated"}),
+            "{provider}: {}",
+            res.text
+        );
+        let mut wrong = body.clone();
+        wrong["credentials"][secret_field] = json!("wrong-secret-456");
+        let res = app.post("/integration/verify", &wrong).await;
+        assert_eq!(
+            res.body["isConnectionSuccessful"], false,
+            "{provider}: {}",
+            res.text
+        );
+        assert_eq!(
+            res.body["reason"], "invalid_credentials",
+            "{provider}: {}",
+            res.text
+        );
+        assert!(!res.text.contains("wrong-secret-456"), "{provider}");
+    }
+    app.stop().await;
+    mock.stop().await;
+}
+
 const S3_KEY: &str = "AKIAE2ETESTKEY000001";
 const S3_SECRET: &str = "e2e-secret-key-0000000000000000000000001";
 const R2_KEY: &str = "0123456789abcdef0123456789abcdef";
