@@ -9,6 +9,7 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use integrations_domain::AccountId;
 use std::future::Future;
 use std::pin::Pin;
+use zeroize::Zeroizing;
 
 /// The authenticated account of a request.
 pub struct Caller {
@@ -30,8 +31,8 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let request_id = request_id(req);
         let state = req.app_data::<web::Data<ApiState>>().cloned();
-        // The key is copied out of the header only to be digested.
-        let presented: Option<String> = req
+        // The key is copied out of the header only to be digested, and wiped after.
+        let presented: Option<Zeroizing<String>> = req
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -39,7 +40,7 @@ impl FromRequest for Caller {
                 let (scheme, key) = v.trim().split_once(' ')?;
                 scheme
                     .eq_ignore_ascii_case("bearer")
-                    .then(|| key.trim().to_owned())
+                    .then(|| Zeroizing::new(key.trim().to_owned()))
             });
         let has_header = req.headers().contains_key(header::AUTHORIZATION);
         Box::pin(async move {
@@ -56,7 +57,7 @@ impl FromRequest for Caller {
             }
             let account = state
                 .auth
-                .authenticate(presented.as_deref())
+                .authenticate(presented.as_ref().map(|k| k.as_str()))
                 .await
                 .map_err(|e| ApiError::from_auth(e, &request_id))?;
             Ok(Caller {
