@@ -55,7 +55,8 @@ pub enum FingerprintError {
 }
 
 /// Maps a query error. `NotFound` for a missing row, `Conflict` for a unique violation,
-/// `Unavailable` for a lost connection, `Other` otherwise.
+/// `Unavailable` for a lost connection or a SQLite lock held past `busy_timeout`, `Other`
+/// otherwise.
 pub(crate) fn db_error(e: DieselError) -> RepositoryError {
     match e {
         DieselError::NotFound => RepositoryError::NotFound,
@@ -67,6 +68,14 @@ pub(crate) fn db_error(e: DieselError) -> RepositoryError {
             _,
         ) => {
             tracing::warn!(error = %e, "lost the database connection");
+            RepositoryError::unavailable(e)
+        }
+        // SQLite's lock contention outlasting busy_timeout: transient, the client may retry.
+        DieselError::DatabaseError(_, ref info)
+            if info.message().contains("database is locked")
+                || info.message().contains("database is busy") =>
+        {
+            tracing::warn!(error = %e, "the database stayed locked past busy_timeout");
             RepositoryError::unavailable(e)
         }
         other => {
@@ -97,5 +106,38 @@ impl<E: std::fmt::Display + 'static> bb8::ErrorSink<E> for TracingErrorSink {
 
     fn boxed_clone(&self) -> Box<dyn bb8::ErrorSink<E>> {
         Box::new(*self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db(kind: DatabaseErrorKind, message: &str) -> DieselError {
+        DieselError::DatabaseError(kind, Box::new(message.to_owned()))
+    }
+
+    #[test]
+    fn query_errors_map_to_repository_errors() {
+        assert!(matches!(
+            db_error(DieselError::NotFound),
+            RepositoryError::NotFound
+        ));
+        assert!(matches!(
+            db_error(db(DatabaseErrorKind::UniqueViolation, "duplicate key")),
+            RepositoryError::Conflict(_)
+        ));
+        assert!(matches!(
+            db_error(db(DatabaseErrorKind::ClosedConnection, "gone")),
+            RepositoryError::Unavailable(_)
+        ));
+        assert!(matches!(
+            db_error(db(DatabaseErrorKind::Unknown, "database is locked")),
+            RepositoryError::Unavailable(_)
+        ));
+        assert!(matches!(
+            db_error(db(DatabaseErrorKind::Unknown, "syntax error")),
+            RepositoryError::Other(_)
+        ));
     }
 }
