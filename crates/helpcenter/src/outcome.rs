@@ -243,12 +243,21 @@ fn error_text(json: &serde_json::Value) -> Option<String> {
         .filter(|t| !t.trim().is_empty())
 }
 
-/// The wait a 429 asks for: `Retry-After` (seconds), else `X-RateLimit-Reset` (a UNIX time or
+/// The wait a 429 asks for: `Retry-After` (seconds or an HTTP date), else `X-RateLimit-Reset` (a UNIX time or
 /// a number of seconds). At least one second.
 pub(crate) fn rate_limit_wait(answer: &Answer, now: SystemTime) -> Option<Duration> {
     let number = |v: &Option<String>| v.as_deref().and_then(|v| v.trim().parse::<u64>().ok());
     if let Some(secs) = number(&answer.retry_after) {
         return Some(Duration::from_secs(secs.max(1)));
+    }
+    // `Retry-After` may also be an HTTP date.
+    if let Some(at) = answer
+        .retry_after
+        .as_deref()
+        .and_then(|v| httpdate::parse_http_date(v.trim()).ok())
+    {
+        let wait = at.duration_since(now).unwrap_or_default();
+        return Some(wait.max(Duration::from_secs(1)));
     }
     let reset = number(&answer.ratelimit_reset)?;
     if reset >= EPOCH_THRESHOLD {
@@ -340,6 +349,11 @@ mod tests {
         a.retry_after = Some("30".into());
         assert_eq!(rate_limit_wait(&a, now), Some(Duration::from_secs(30)));
         a.retry_after = Some("0".into());
+        assert_eq!(rate_limit_wait(&a, now), Some(Duration::from_secs(1)));
+        // An HTTP date 90 s after `now` (1700000000 = Tue, 14 Nov 2023 22:13:20 GMT).
+        a.retry_after = Some("Tue, 14 Nov 2023 22:14:50 GMT".into());
+        assert_eq!(rate_limit_wait(&a, now), Some(Duration::from_secs(90)));
+        a.retry_after = Some("Tue, 14 Nov 2023 22:00:00 GMT".into());
         assert_eq!(rate_limit_wait(&a, now), Some(Duration::from_secs(1)));
     }
 
