@@ -7,10 +7,11 @@ use aws_sdk_s3::config::{
     BehaviorVersion, Region, RequestChecksumCalculation, ResponseChecksumValidation,
     SharedHttpClient,
 };
-use aws_sdk_s3::error::DisplayErrorContext;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider as TlsProvider};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 use integrations_domain::credentials::{R2Credentials, R2Jurisdiction, S3Credentials, S3Region};
@@ -390,6 +391,16 @@ fn spawn_cleanup(marker: Marker, timeout: Duration) {
     });
 }
 
+/// Logs a failed SDK call (without credentials: the SDK's error context carries none) and maps
+/// it to its cause.
+fn call_error<E>(operation: &str, e: &SdkError<E, HttpResponse>) -> CallError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    debug!(error = %DisplayErrorContext(e), "{operation} failed");
+    CallError::from_sdk(e)
+}
+
 async fn list(client: &Client, bucket: &str) -> Result<(), CallError> {
     client
         .list_objects_v2()
@@ -397,11 +408,8 @@ async fn list(client: &Client, bucket: &str) -> Result<(), CallError> {
         .max_keys(1)
         .send()
         .await
-        .map(|_| ())
-        .map_err(|e| {
-            debug!(error = %DisplayErrorContext(&e), "ListObjectsV2 failed");
-            CallError::from_sdk(&e)
-        })
+        .map_err(|e| call_error("ListObjectsV2", &e))?;
+    Ok(())
 }
 
 async fn put(client: &Client, bucket: &str, key: &str) -> Result<(), CallError> {
@@ -413,11 +421,8 @@ async fn put(client: &Client, bucket: &str, key: &str) -> Result<(), CallError> 
         .body(ByteStream::from_static(b""))
         .send()
         .await
-        .map(|_| ())
-        .map_err(|e| {
-            debug!(error = %DisplayErrorContext(&e), "PutObject failed");
-            CallError::from_sdk(&e)
-        })
+        .map_err(|e| call_error("PutObject", &e))?;
+    Ok(())
 }
 
 async fn delete(client: &Client, bucket: &str, key: &str) -> Result<(), CallError> {
@@ -427,9 +432,6 @@ async fn delete(client: &Client, bucket: &str, key: &str) -> Result<(), CallErro
         .key(key)
         .send()
         .await
-        .map(|_| ())
-        .map_err(|e| {
-            debug!(error = %DisplayErrorContext(&e), "DeleteObject failed");
-            CallError::from_sdk(&e)
-        })
+        .map_err(|e| call_error("DeleteObject", &e))?;
+    Ok(())
 }
