@@ -1,9 +1,9 @@
 //! `POST /integration/verify` in its three forms, `?verify=true`, and `lastVerification`,
 //! against a real S3-compatible server (s3s-fs) and a local Zendesk stand-in.
 
+use integrations_cloud_storage::testing::S3sFs;
 use integrations_e2e::mocks::{silent_server, MockZendesk, ZENDESK_EMAIL};
 use integrations_e2e::{Backend, TestApp};
-use integrations_storage_verifier::testing::S3sFs;
 use serde_json::{json, Value};
 
 on_both_backends!(

@@ -6,7 +6,7 @@
 pub mod mocks;
 pub mod proxy;
 
-use integrations_server::app::{create_api_key, open_store};
+use integrations_server::app::{access_service, open_store};
 use integrations_server::{Application, Settings, StartError};
 use integrations_store::testing::FreshPostgres;
 use reqwest::Method;
@@ -228,13 +228,23 @@ impl TestApp {
 
     /// A new API key of another account, as `integrations api-key create` makes it.
     pub async fn api_key_for(&self, account: &str) -> String {
-        let settings = Self::settings(&self.storage, &self.overrides);
-        let store = open_store(&settings).await.unwrap();
-        create_api_key(&store, account)
+        self.api_key_with(account, integrations_domain::Scopes::DEFAULT)
             .await
-            .unwrap()
-            .expose()
-            .to_owned()
+    }
+
+    /// A new API key of `account` with these scopes.
+    pub async fn api_key_with(&self, account: &str, scopes: integrations_domain::Scopes) -> String {
+        let settings = Self::settings(&self.storage, &self.overrides);
+        let store = std::sync::Arc::new(open_store(&settings).await.unwrap());
+        let (key, _) = access_service(&settings, store)
+            .create_key(
+                &integrations_domain::AccountName::parse(account).unwrap(),
+                scopes,
+                None,
+            )
+            .await
+            .unwrap();
+        key.expose().to_owned()
     }
 
     pub async fn send(

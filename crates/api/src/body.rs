@@ -122,22 +122,29 @@ pub async fn read_object(req: &HttpRequest, mut payload: web::Payload) -> Result
             format!("must be at most {} KiB", MAX_BODY_BYTES / 1024),
         )
     };
-    if let Some(len) = req
+    let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
-    {
-        if len > MAX_BODY_BYTES {
-            return Err(too_large());
-        }
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
+        return Err(too_large());
     }
-    let mut buf = Zeroizing::new(Vec::with_capacity(1024));
+    // Sized once, to the declared length (or the limit): the buffer never grows, so no copy
+    // of the secrets it holds is left behind in freed memory.
+    let mut buf = Zeroizing::new(Vec::with_capacity(declared.unwrap_or(MAX_BODY_BYTES)));
     while let Some(chunk) = payload.next().await {
         let chunk =
             chunk.map_err(|_| ApiError::validation("body", "could not be read completely"))?;
-        if buf.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(too_large());
+        if buf.len() + chunk.len() > buf.capacity() {
+            if buf.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(too_large());
+            }
+            // More than declared (a lying Content-Length): move to a new, zeroizing buffer
+            // sized to the limit, wiping the old one.
+            let mut bigger = Zeroizing::new(Vec::with_capacity(MAX_BODY_BYTES));
+            bigger.extend_from_slice(&buf);
+            buf = bigger;
         }
         buf.extend_from_slice(&chunk);
     }
@@ -228,6 +235,14 @@ impl Body {
         }
     }
 
+    /// A UUID field whose problem the domain reports itself (no error recorded here).
+    pub fn uuid_quiet(&mut self, name: &str) -> Result<uuid::Uuid, ()> {
+        match self.fields.map.get(name) {
+            Some(Json::Text(s)) => uuid::Uuid::parse_str(s.expose_secret().trim()).map_err(|_| ()),
+            _ => Err(()),
+        }
+    }
+
     /// The `credentials` object, its strings kept secret.
     pub fn credentials(&mut self, name: &str) -> Option<CredentialsInput> {
         match self.fields.map.remove(name) {
@@ -261,15 +276,6 @@ impl Body {
                     .add(name, format!("must be an object, not {kind}"));
                 None
             }
-        }
-    }
-
-    /// `Err` with every problem when any was found.
-    pub fn finish(self) -> Result<(), ApiError> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::Validation(self.errors))
         }
     }
 }

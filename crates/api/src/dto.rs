@@ -1,6 +1,6 @@
 //! Response bodies (camelCase, as in the seed).
 
-use integrations_domain::{IntegrationSummary, IntegrationView, Verification};
+use integrations_domain::{AuditEvent, IntegrationSummary, IntegrationView, Listed, Verification};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use time::format_description::FormatItem;
@@ -59,9 +59,9 @@ impl VerificationBody {
     pub fn new(v: &Verification, with_time: bool) -> Self {
         Self {
             at: with_time.then(|| timestamp(v.at)),
-            is_connection_successful: v.successful,
-            message: v.message.clone(),
-            reason: v.reason.map(|r| r.as_str()),
+            is_connection_successful: v.is_successful(),
+            message: v.message().to_owned(),
+            reason: v.reason().map(|r| r.as_str()),
         }
     }
 }
@@ -110,11 +110,76 @@ impl From<IntegrationView> for IntegrationBody {
     }
 }
 
+/// An item of a list page: the integration, or a marker for a row that cannot be read.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum ListItem {
+    Readable(IntegrationBody),
+    Unreadable(UnreadableBody),
+}
+
+/// A stored integration whose data cannot be read (listed so that it can be found and
+/// deleted or replaced; the rest of the page is unaffected).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ListBody {
-    pub items: Vec<IntegrationBody>,
+pub struct UnreadableBody {
+    pub id: String,
+    pub created_at: String,
+    pub unreadable: bool,
+    pub message: &'static str,
+}
+
+impl From<Listed<IntegrationView>> for ListItem {
+    fn from(item: Listed<IntegrationView>) -> Self {
+        match item {
+            Listed::Readable(v) => ListItem::Readable(IntegrationBody::from(v)),
+            Listed::Unreadable(u) => ListItem::Unreadable(UnreadableBody {
+                id: u.id.to_string(),
+                created_at: timestamp(u.created_at),
+                unreadable: true,
+                message: "This integration's stored data cannot be read. Replace it with PUT (sending every credential field) or delete it.",
+            }),
+        }
+    }
+}
+
+/// `{items, nextCursor}`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageBody<T> {
+    pub items: Vec<T>,
     pub next_cursor: Option<String>,
+}
+
+/// One audit event (API.md section 8).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventBody {
+    pub id: String,
+    pub at: String,
+    pub action: &'static str,
+    pub integration_id: Option<String>,
+    pub outcome: &'static str,
+    pub reason: Option<&'static str>,
+    pub key_id: Option<String>,
+    pub request_id: Option<String>,
+    pub client_ip: Option<String>,
+}
+
+impl From<AuditEvent> for EventBody {
+    fn from(e: AuditEvent) -> Self {
+        Self {
+            id: e.id.hyphenated().to_string(),
+            at: timestamp(e.at),
+            action: e.action.as_str(),
+            integration_id: e.integration_id.map(|i| i.to_string()),
+            outcome: if e.is_success() { "success" } else { "failure" },
+            reason: e.reason.map(|r| r.as_str()),
+            key_id: e.key_id.map(|k| k.as_str().to_owned()),
+            request_id: e.request_id,
+            client_ip: e.client_ip.map(|ip| ip.to_string()),
+        }
+    }
 }
 
 #[cfg(test)]

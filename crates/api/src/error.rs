@@ -1,14 +1,18 @@
-//! API errors and their bodies (API.md section 2).
+//! API errors and their bodies (API.md section 2): one mapping from the domain's
+//! `ServiceError` to a status and a body.
 
+use crate::request_id;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use integrations_domain::service::AuthFailure;
-use integrations_domain::{FieldError, RepositoryError, ServiceError, ValidationErrors};
+use integrations_domain::{
+    AuthError, FieldError, RepositoryError, Scope, ServiceError, ValidationErrors,
+};
 use serde::Serialize;
 use std::fmt;
 
-/// Seconds a client should wait before retrying a 503.
+/// Seconds a client should wait before retrying a 503 of the database.
 pub const RETRY_AFTER_SECONDS: u32 = 1;
 
 /// The error body: `{message, errors?, reason?, requestId?}`.
@@ -24,6 +28,7 @@ pub struct ErrorBody {
     pub request_id: Option<String>,
 }
 
+/// One problem of a 422: the field (JSON path, query parameter or `body`) and what is wrong.
 #[derive(Debug, Serialize)]
 pub struct FieldErrorBody {
     pub field: String,
@@ -44,6 +49,8 @@ impl From<&FieldError> for FieldErrorBody {
 pub enum ApiError {
     /// 401.
     Unauthorized(&'static str),
+    /// 403: the key lacks a scope.
+    Forbidden(Scope),
     /// 404.
     NotFound(&'static str),
     /// 405.
@@ -57,10 +64,10 @@ pub enum ApiError {
     },
     /// 501.
     NotImplemented(String),
-    /// 503 with `Retry-After`.
+    /// 503 with `Retry-After`: the database.
     Unavailable,
-    /// 500; the id is also in the server log.
-    Internal { request_id: String },
+    /// 500; the request id is in the body and in the server log.
+    Internal,
 }
 
 impl ApiError {
@@ -68,9 +75,9 @@ impl ApiError {
         ApiError::Validation(ValidationErrors::single(field, message))
     }
 
-    /// Logs the cause (never a secret: domain and adapter errors carry none) with the request
-    /// id, and answers 500 with that id.
-    pub fn internal(request_id: &str, cause: &dyn std::error::Error) -> Self {
+    /// Logs the cause (never a secret: domain and adapter errors carry none; the request
+    /// span names the request id) and answers 500.
+    pub fn internal(cause: &dyn std::error::Error) -> Self {
         let mut chain = cause.to_string();
         let mut source = cause.source();
         while let Some(s) = source {
@@ -78,65 +85,42 @@ impl ApiError {
             chain.push_str(&s.to_string());
             source = s.source();
         }
-        tracing::error!(request_id, error = %chain, "unhandled error");
-        ApiError::Internal {
-            request_id: request_id.to_owned(),
-        }
-    }
-
-    pub fn from_service(e: ServiceError, request_id: &str) -> Self {
-        match e {
-            ServiceError::Validation(v) => ApiError::Validation(v),
-            ServiceError::NotFound => ApiError::NotFound("Integration not found."),
-            ServiceError::VerificationFailed(f) => ApiError::VerificationFailed {
-                reason: f.reason.as_str(),
-                message: f.message,
-            },
-            ServiceError::VerificationUnavailable(p) => ApiError::NotImplemented(format!(
-                "Verification of {p} credentials is not available on this server."
-            )),
-            ServiceError::Unavailable(cause) => {
-                tracing::warn!(request_id, error = %cause, "database unavailable");
-                ApiError::Unavailable
-            }
-            ServiceError::Internal(cause) => ApiError::internal(request_id, cause.as_ref()),
-        }
-    }
-
-    pub fn from_auth(e: AuthFailure, request_id: &str) -> Self {
-        match e {
-            AuthFailure::Auth(a) => ApiError::Unauthorized(match a {
-                integrations_domain::AuthError::Missing => {
-                    "Missing API key: send `Authorization: Bearer <api key>`."
-                }
-                integrations_domain::AuthError::Invalid => "Invalid API key.",
-            }),
-            AuthFailure::Repository(r) => ApiError::from_service(
-                match r {
-                    RepositoryError::Unavailable(_) => ServiceError::Unavailable(r),
-                    other => ServiceError::Internal(Box::new(other)),
-                },
-                request_id,
-            ),
-        }
+        tracing::error!(request_id = request_id::current().unwrap_or_default(), error = %chain, "unhandled error");
+        ApiError::Internal
     }
 
     fn body(&self) -> ErrorBody {
-        let plain = |message: &str| ErrorBody {
-            message: message.to_owned(),
+        let plain = |message: String| ErrorBody {
+            message,
             errors: None,
             reason: None,
             request_id: None,
         };
         match self {
-            ApiError::Unauthorized(m) | ApiError::NotFound(m) => plain(m),
-            ApiError::MethodNotAllowed => plain("Method not allowed."),
-            ApiError::Validation(v) => ErrorBody {
-                message: "The request is invalid.".to_owned(),
-                errors: Some(v.errors().iter().map(FieldErrorBody::from).collect()),
-                reason: None,
-                request_id: None,
-            },
+            ApiError::Unauthorized(m) | ApiError::NotFound(m) => plain((*m).to_owned()),
+            ApiError::Forbidden(scope) => {
+                plain(integrations_domain::access::Forbidden(*scope).to_string())
+            }
+            ApiError::MethodNotAllowed => plain("Method not allowed.".to_owned()),
+            ApiError::Validation(v) => {
+                let mut errors: Vec<FieldErrorBody> =
+                    v.errors().iter().map(FieldErrorBody::from).collect();
+                if v.omitted() > 0 {
+                    errors.push(FieldErrorBody {
+                        field: "body".to_owned(),
+                        message: format!(
+                            "{} more problem(s) not listed; fix the ones above first",
+                            v.omitted()
+                        ),
+                    });
+                }
+                ErrorBody {
+                    message: "The request is invalid.".to_owned(),
+                    errors: Some(errors),
+                    reason: None,
+                    request_id: None,
+                }
+            }
             ApiError::VerificationFailed { reason, message } => ErrorBody {
                 message: message.clone(),
                 errors: Some(vec![FieldErrorBody {
@@ -146,16 +130,60 @@ impl ApiError {
                 reason: Some(reason),
                 request_id: None,
             },
-            ApiError::NotImplemented(m) => plain(m),
+            ApiError::NotImplemented(m) => plain(m.clone()),
             ApiError::Unavailable => plain(
-                "The service is temporarily unavailable (database unreachable). Retry shortly.",
+                "The service is temporarily unavailable (database unreachable). Retry shortly."
+                    .to_owned(),
             ),
-            ApiError::Internal { request_id } => ErrorBody {
+            ApiError::Internal => ErrorBody {
                 message: "Internal server error.".to_owned(),
                 errors: None,
                 reason: None,
-                request_id: Some(request_id.clone()),
+                request_id: request_id::current(),
             },
+        }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Validation(v) => ApiError::Validation(v),
+            ServiceError::NotFound => ApiError::NotFound("Integration not found."),
+            ServiceError::Forbidden(scope) => ApiError::Forbidden(scope),
+            ServiceError::VerificationFailed(f) => ApiError::VerificationFailed {
+                reason: f.reason.as_str(),
+                message: f.message,
+            },
+            ServiceError::VerificationUnavailable(p) => ApiError::NotImplemented(format!(
+                "Verification of {p} credentials is not available on this server."
+            )),
+            ServiceError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "database unavailable");
+                ApiError::Unavailable
+            }
+            ServiceError::Internal(cause) => ApiError::internal(cause.as_ref()),
+        }
+    }
+}
+
+impl From<ValidationErrors> for ApiError {
+    fn from(e: ValidationErrors) -> Self {
+        ApiError::Validation(e)
+    }
+}
+
+impl From<AuthFailure> for ApiError {
+    fn from(e: AuthFailure) -> Self {
+        match e {
+            AuthFailure::Auth(AuthError::Missing) => {
+                ApiError::Unauthorized("Missing API key: send `Authorization: Bearer <api key>`.")
+            }
+            AuthFailure::Auth(AuthError::Invalid) => ApiError::Unauthorized("Invalid API key."),
+            AuthFailure::Repository(r @ RepositoryError::Unavailable(_)) => {
+                ServiceError::Unavailable(r).into()
+            }
+            AuthFailure::Repository(other) => ServiceError::Internal(Box::new(other)).into(),
         }
     }
 }
@@ -170,6 +198,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Validation(_) | ApiError::VerificationFailed { .. } => {
@@ -177,7 +206,7 @@ impl ResponseError for ApiError {
             }
             ApiError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 

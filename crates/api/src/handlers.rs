@@ -1,18 +1,27 @@
-//! One function per endpoint.
+//! One function per endpoint: read the request into the domain's input, let the domain parse
+//! it into a command, call the use case, shape the answer. Errors convert with `?`.
 
-use crate::auth::{self, Caller};
+use crate::auth::Caller;
 use crate::body::{self, Body};
-use crate::dto::{DeleteResponse, IntegrationBody, ListBody, VerificationBody, WriteResponse};
+use crate::dto::{
+    DeleteResponse, EventBody, IntegrationBody, ListItem, PageBody, VerificationBody, WriteResponse,
+};
 use crate::error::ApiError;
-use crate::state::ApiState;
+use crate::Api;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use integrations_domain::service::{IntegrationInput, VerifyInput};
-use integrations_domain::{IntegrationId, ListPosition, ListQuery, PageLimit, Platform, Provider};
+use integrations_domain::integration::LIST_CURSOR;
+use integrations_domain::{
+    EventQuery, IntegrationChange, IntegrationId, IntegrationInput, ListParams, ListQuery,
+    NewIntegration, PageLimit, Position, ValidationErrors, VerifyInput, VerifyRequest,
+};
 
 pub const CREATED: &str = "The Integration credentials have been successfully created.";
 pub const UPDATED: &str = "The Integration credentials have been successfully updated.";
 pub const DELETED: &str = "The Integration has been successfully deleted.";
+
+/// The cursor kind of event lists.
+const EVENTS_CURSOR: &str = "e1";
 
 fn ok_json<T: serde::Serialize>(body: &T) -> HttpResponse {
     HttpResponse::Ok()
@@ -35,7 +44,7 @@ fn integration_input(body: &mut Body) -> IntegrationInput {
     }
 }
 
-/// The `?verify=` flag and the body of a create or update.
+/// The `?verify=` flag and the body of a create or update, structure checked.
 async fn write_request(
     req: &HttpRequest,
     payload: web::Payload,
@@ -47,11 +56,30 @@ async fn write_request(
     Ok((verify, Body::new(fields, allowed)))
 }
 
+/// Structure errors of the body and the domain's errors, together (a field the body already
+/// reported, such as a number where a string belongs, is not reported again as missing).
+fn merged<T>(body: Body, parsed: Result<T, ValidationErrors>) -> Result<T, ApiError> {
+    let mut errors = body.errors;
+    match parsed {
+        Ok(v) if errors.is_empty() => Ok(v),
+        Ok(_) => Err(ApiError::Validation(errors)),
+        Err(e) => {
+            let reported: Vec<String> = errors.errors().iter().map(|e| e.field.clone()).collect();
+            for problem in e.errors() {
+                if !reported.contains(&problem.field) {
+                    errors.push(problem.clone());
+                }
+            }
+            Err(ApiError::Validation(errors))
+        }
+    }
+}
+
 /// `POST /integration`
 pub async fn create(
     req: HttpRequest,
-    caller: Caller,
-    state: web::Data<ApiState>,
+    Caller(actor): Caller,
+    api: web::Data<Api>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let (verify, mut body) = write_request(
@@ -61,20 +89,16 @@ pub async fn create(
     )
     .await?;
     let input = integration_input(&mut body);
-    body.finish()?;
-    let summary = state
-        .service
-        .create(caller.account, input, verify)
-        .await
-        .map_err(|e| ApiError::from_service(e, &caller.request_id))?;
+    let command = merged(body, NewIntegration::parse(&input))?;
+    let summary = api.integrations.create(&actor, command, verify).await?;
     Ok(ok_json(&WriteResponse::new(&summary, CREATED)))
 }
 
 /// `PUT /integration`
 pub async fn update(
     req: HttpRequest,
-    caller: Caller,
-    state: web::Data<ApiState>,
+    Caller(actor): Caller,
+    api: web::Data<Api>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let (verify, mut body) = write_request(
@@ -88,118 +112,62 @@ pub async fn update(
         body.errors.add("id", "is required");
     }
     let input = integration_input(&mut body);
-    body.finish()?;
-    let Some(id) = id else {
-        return Err(ApiError::validation("id", "is required"));
+    let parsed = match id {
+        Some(id) => IntegrationChange::parse(IntegrationId::from_uuid(id), &input),
+        // The id's own problem is recorded already; still report every other one.
+        None => IntegrationChange::parse(IntegrationId::new(), &input),
     };
-    let summary = state
-        .service
-        .update(caller.account, IntegrationId::from_uuid(id), input, verify)
-        .await
-        .map_err(|e| ApiError::from_service(e, &caller.request_id))?;
+    let change = merged(body, parsed)?;
+    let summary = api.integrations.update(&actor, change, verify).await?;
     Ok(ok_json(&WriteResponse::new(&summary, UPDATED)))
 }
 
 /// `GET /integration/{id}`
 pub async fn get(
     req: HttpRequest,
-    caller: Caller,
-    state: web::Data<ApiState>,
+    Caller(actor): Caller,
+    api: web::Data<Api>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     body::query_pairs(req.query_string(), &[])?;
     let id = path_id(&path)?;
-    let view = state
-        .service
-        .get(caller.account, id)
-        .await
-        .map_err(|e| ApiError::from_service(e, &caller.request_id))?;
+    let view = api.integrations.get(&actor, id).await?;
     Ok(ok_json(&IntegrationBody::from(view)))
 }
 
 /// `GET /integration`
 pub async fn list(
     req: HttpRequest,
-    caller: Caller,
-    state: web::Data<ApiState>,
+    Caller(actor): Caller,
+    api: web::Data<Api>,
 ) -> Result<HttpResponse, ApiError> {
     let q = body::query_pairs(
         req.query_string(),
         &["platform", "provider", "limit", "cursor"],
     )?;
-    let mut errors = integrations_domain::ValidationErrors::new();
-    let platform = q.get("platform").and_then(|p| {
-        p.parse::<Platform>()
-            .map_err(|e| errors.add("platform", e.to_string()))
-            .ok()
-    });
-    let provider = q.get("provider").and_then(|p| {
-        p.parse::<Provider>()
-            .map_err(|e| errors.add("provider", e.to_string()))
-            .ok()
-    });
-    let limit = match q.get("limit") {
-        None => PageLimit::DEFAULT,
-        Some(raw) => match raw.parse::<u32>().ok().and_then(PageLimit::new) {
-            Some(l) => l,
-            None => {
-                errors.add("limit", "must be a whole number from 1 to 100");
-                PageLimit::DEFAULT
-            }
-        },
-    };
-    let after = q.get("cursor").and_then(|c| {
-        let pos = ListPosition::from_cursor(c);
-        if pos.is_none() {
-            errors.add("cursor", "is not a cursor returned by this API");
-        }
-        pos
-    });
-    if let (Some(platform), Some(provider)) = (platform, provider) {
-        if provider.platform() != platform {
-            errors.add(
-                "platform",
-                format!(
-                    "must be \"{}\" for provider {provider}",
-                    provider.platform()
-                ),
-            );
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let query = ListQuery {
-        platform,
-        provider,
-        limit,
-        after,
-    };
-    let page = state
-        .service
-        .list(caller.account, &query)
-        .await
-        .map_err(|e| ApiError::from_service(e, &caller.request_id))?;
-    Ok(ok_json(&ListBody {
-        items: page.items.into_iter().map(IntegrationBody::from).collect(),
-        next_cursor: page.next.map(|p| p.to_cursor()),
+    let query = ListQuery::parse(ListParams {
+        platform: q.get("platform").map(String::as_str),
+        provider: q.get("provider").map(String::as_str),
+        limit: q.get("limit").map(String::as_str),
+        cursor: q.get("cursor").map(String::as_str),
+    })?;
+    let page = api.integrations.list(&actor, &query).await?;
+    Ok(ok_json(&PageBody {
+        items: page.items.into_iter().map(ListItem::from).collect(),
+        next_cursor: page.next.map(|p| p.to_cursor(LIST_CURSOR)),
     }))
 }
 
 /// `DELETE /integration/{id}`
 pub async fn delete(
     req: HttpRequest,
-    caller: Caller,
-    state: web::Data<ApiState>,
+    Caller(actor): Caller,
+    api: web::Data<Api>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     body::query_pairs(req.query_string(), &[])?;
     let id = path_id(&path)?;
-    state
-        .service
-        .delete(caller.account, id)
-        .await
-        .map_err(|e| ApiError::from_service(e, &caller.request_id))?;
+    api.integrations.delete(&actor, id).await?;
     Ok(ok_json(&DeleteResponse {
         id: id.to_string(),
         message: DELETED,
@@ -209,8 +177,8 @@ pub async fn delete(
 /// `POST /integration/verify`
 pub async fn verify(
     req: HttpRequest,
-    caller: Caller,
-    state: web::Data<ApiState>,
+    Caller(actor): Caller,
+    api: web::Data<Api>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     body::query_pairs(req.query_string(), &[])?;
@@ -219,32 +187,85 @@ pub async fn verify(
         fields,
         &["integrationId", "platform", "provider", "credentials"],
     );
-    let by_id = body.has("integrationId");
-    let id = body.uuid("integrationId");
-    let provider = body.text("provider");
-    let platform = body.text("platform");
-    let credentials = body.credentials("credentials");
-    body.finish()?;
-    let input = match (by_id, id) {
-        (true, Some(id)) => VerifyInput::Stored {
-            id: IntegrationId::from_uuid(id),
-            provider,
-            platform,
-            overrides: credentials,
-        },
-        (true, None) => return Err(ApiError::validation("integrationId", "must be a UUID")),
-        (false, _) => VerifyInput::Plain {
-            provider,
-            platform,
-            credentials,
-        },
+    let integration_id = if body.has("integrationId") {
+        Some(
+            body.uuid_quiet("integrationId")
+                .map(IntegrationId::from_uuid),
+        )
+    } else {
+        None
     };
-    let verification = state
-        .service
-        .verify(caller.account, input)
-        .await
-        .map_err(|e| ApiError::from_service(e, &caller.request_id))?;
+    let input = VerifyInput {
+        integration_id,
+        provider: body.text("provider"),
+        platform: body.text("platform"),
+        credentials: body.credentials("credentials"),
+    };
+    let request = merged(body, VerifyRequest::parse(&input))?;
+    let verification = api.integrations.verify(&actor, request).await?;
     Ok(ok_json(&VerificationBody::new(&verification, false)))
+}
+
+/// The events page of a request: `limit` (1–100, default 20) and `cursor`.
+fn event_query(req: &HttpRequest) -> Result<EventQuery, ApiError> {
+    let q = body::query_pairs(req.query_string(), &["limit", "cursor"])?;
+    let mut errors = ValidationErrors::new();
+    let limit = PageLimit::parse(
+        q.get("limit").map(String::as_str),
+        PageLimit::DEFAULT,
+        &mut errors,
+    );
+    let before = q.get("cursor").and_then(|c| {
+        let pos = Position::from_cursor(EVENTS_CURSOR, c);
+        if pos.is_none() {
+            errors.add("cursor", "is not a cursor returned by this API");
+        }
+        pos
+    });
+    errors
+        .into_result(EventQuery {
+            integration: None,
+            limit,
+            before,
+        })
+        .map_err(ApiError::Validation)
+}
+
+async fn events_page(
+    api: &Api,
+    actor: &integrations_domain::Actor,
+    query: EventQuery,
+) -> Result<HttpResponse, ApiError> {
+    let page = api.integrations.events(actor, &query).await?;
+    Ok(ok_json(&PageBody {
+        items: page.items.into_iter().map(EventBody::from).collect(),
+        next_cursor: page.next.map(|p| p.to_cursor(EVENTS_CURSOR)),
+    }))
+}
+
+/// `GET /events`: the account's audit trail, newest first.
+pub async fn account_events(
+    req: HttpRequest,
+    Caller(actor): Caller,
+    api: web::Data<Api>,
+) -> Result<HttpResponse, ApiError> {
+    let query = event_query(&req)?;
+    events_page(&api, &actor, query).await
+}
+
+/// `GET /integration/{id}/events`: one integration's trail (also after it was deleted).
+pub async fn integration_events(
+    req: HttpRequest,
+    Caller(actor): Caller,
+    api: web::Data<Api>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&path)?;
+    let query = EventQuery {
+        integration: Some(id),
+        ..event_query(&req)?
+    };
+    events_page(&api, &actor, query).await
 }
 
 /// `GET /healthz`: the process answers.
@@ -255,21 +276,22 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// `GET /readyz`: the database answers.
-pub async fn readyz(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-) -> Result<HttpResponse, ApiError> {
-    let ping = tokio::time::timeout(state.readiness_timeout, state.repository.ping()).await;
+pub async fn readyz(api: web::Data<Api>) -> Result<HttpResponse, ApiError> {
+    let ping = tokio::time::timeout(
+        api.config.readiness_timeout,
+        api.integrations.repository().ping(),
+    )
+    .await;
     match ping {
         Ok(Ok(())) => Ok(HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(serde_json::json!({"status": "ready"}))),
         Ok(Err(e)) => {
-            tracing::warn!(request_id = %auth::request_id(&req), error = %e, "not ready");
+            tracing::warn!(error = %e, "not ready");
             Err(ApiError::Unavailable)
         }
         Err(_) => {
-            tracing::warn!(request_id = %auth::request_id(&req), "not ready: database did not answer in time");
+            tracing::warn!("not ready: the database did not answer in time");
             Err(ApiError::Unavailable)
         }
     }

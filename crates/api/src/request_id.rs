@@ -1,6 +1,8 @@
 //! `X-Request-Id` on every response: echoed when the client sent a sane one, generated
-//! otherwise. Each request runs in a tracing span carrying the id, and its outcome is logged
-//! (method, path without query, status, latency: never headers or bodies).
+//! otherwise. Each request runs in a tracing span carrying the id (so every log line of the
+//! request names it) and in a task-local scope (so an error body can name it without the id
+//! being threaded through every handler). Its outcome is logged: method, route template,
+//! status, latency; never headers or bodies.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -12,9 +14,18 @@ use tracing::Instrument;
 
 pub const HEADER: &str = "x-request-id";
 
-/// The id of the current request (in the request extensions).
+tokio::task_local! {
+    static CURRENT: RequestId;
+}
+
+/// The id of the current request (in the request extensions and the task-local scope).
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
+
+/// The id of the request being handled on this task, if any.
+pub fn current() -> Option<String> {
+    CURRENT.try_with(|id| id.0.clone()).ok()
+}
 
 fn acceptable(id: &str) -> bool {
     (1..=128).contains(&id.len())
@@ -38,7 +49,12 @@ pub async fn middleware(
     req.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
     let started = Instant::now();
-    let result = next.call(req).instrument(span.clone()).await;
+    let result = CURRENT
+        .scope(
+            RequestId(id.clone()),
+            next.call(req).instrument(span.clone()),
+        )
+        .await;
     let mut res = result?;
     span.in_scope(|| {
         tracing::info!(

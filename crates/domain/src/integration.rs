@@ -3,10 +3,10 @@
 use crate::credentials::{Credentials, PublicFields};
 use crate::ids::{AccountId, IntegrationId};
 use crate::label::Label;
+use crate::page::{PageLimit, Position};
 use crate::provider::{Platform, Provider};
+use crate::validation::ValidationErrors;
 use crate::verification::Verification;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use time::OffsetDateTime;
 
 /// Secret fields as the vault sealed them: an opaque, self-describing blob and the id of the
@@ -37,6 +37,8 @@ pub struct IntegrationRecord {
     pub sealed: SealedSecrets,
     /// Millisecond precision (what the API shows and every store keeps exactly).
     pub created_at: OffsetDateTime,
+    /// Also the record's version: it changes on every update (strictly increasing), so a
+    /// result computed from an older version can be refused (compare-and-set).
     pub updated_at: OffsetDateTime,
     pub last_verification: Option<Verification>,
 }
@@ -46,10 +48,46 @@ impl IntegrationRecord {
         self.provider.platform()
     }
 
-    pub fn position(&self) -> ListPosition {
-        ListPosition {
-            created_at: self.created_at,
-            id: self.id,
+    pub fn position(&self) -> Position {
+        Position {
+            at: self.created_at,
+            id: *self.id.as_uuid(),
+        }
+    }
+}
+
+/// A row a list found but could not read (corrupt data): listed, marked, never fatal for the
+/// rest of the page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnreadableRow {
+    pub id: IntegrationId,
+    pub created_at: OffsetDateTime,
+    /// What is wrong, for the log (never shown to clients, never a secret).
+    pub problem: String,
+}
+
+/// One item of a list page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Listed<T> {
+    Readable(T),
+    Unreadable(UnreadableRow),
+}
+
+impl Listed<IntegrationRecord> {
+    pub fn position(&self) -> Position {
+        match self {
+            Listed::Readable(r) => r.position(),
+            Listed::Unreadable(u) => Position {
+                at: u.created_at,
+                id: *u.id.as_uuid(),
+            },
+        }
+    }
+
+    pub fn id(&self) -> IntegrationId {
+        match self {
+            Listed::Readable(r) => r.id,
+            Listed::Unreadable(u) => u.id,
         }
     }
 }
@@ -91,61 +129,8 @@ impl From<&IntegrationRecord> for IntegrationView {
     }
 }
 
-/// Page size: 1 to 100, default 20.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PageLimit(u32);
-
-impl PageLimit {
-    pub const DEFAULT: PageLimit = PageLimit(20);
-    pub const MAX: u32 = 100;
-
-    pub fn new(n: u32) -> Option<Self> {
-        (1..=Self::MAX).contains(&n).then_some(Self(n))
-    }
-
-    pub fn get(self) -> u32 {
-        self.0
-    }
-}
-
-impl Default for PageLimit {
-    fn default() -> Self {
-        Self::DEFAULT
-    }
-}
-
-/// Where a page ends, in list order (`created_at`, then `id`, ascending).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ListPosition {
-    pub created_at: OffsetDateTime,
-    pub id: IntegrationId,
-}
-
-impl ListPosition {
-    const PREFIX: &'static str = "v1.";
-
-    /// The opaque cursor a client sends back for the next page.
-    pub fn to_cursor(&self) -> String {
-        let millis = self.created_at.unix_timestamp_nanos() / 1_000_000;
-        URL_SAFE_NO_PAD.encode(format!("{}{millis}.{}", Self::PREFIX, self.id))
-    }
-
-    /// `None` for anything that is not a cursor this service issued.
-    pub fn from_cursor(cursor: &str) -> Option<Self> {
-        if cursor.len() > 128 {
-            return None;
-        }
-        let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
-        let rest = raw.strip_prefix(Self::PREFIX)?;
-        let (millis, id) = rest.split_once('.')?;
-        let millis: i128 = millis.parse().ok()?;
-        let created_at = OffsetDateTime::from_unix_timestamp_nanos(millis * 1_000_000).ok()?;
-        Some(Self {
-            created_at,
-            id: id.parse().ok()?,
-        })
-    }
-}
+/// The cursor kind of integration lists.
+pub const LIST_CURSOR: &str = "v1";
 
 /// A list request of one account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -153,20 +138,71 @@ pub struct ListQuery {
     pub platform: Option<Platform>,
     pub provider: Option<Provider>,
     pub limit: PageLimit,
-    /// Only items strictly after this position.
-    pub after: Option<ListPosition>,
+    /// Only items strictly after this position (`created_at`, `id` ascending).
+    pub after: Option<Position>,
 }
 
-/// One page of a list, and where the next one starts (if there is more).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub next: Option<ListPosition>,
+/// The query parameters of a list request, as sent.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ListParams<'a> {
+    pub platform: Option<&'a str>,
+    pub provider: Option<&'a str>,
+    pub limit: Option<&'a str>,
+    pub cursor: Option<&'a str>,
+}
+
+impl ListQuery {
+    /// Parses the parameters, reporting every problem with the parameter's name.
+    pub fn parse(params: ListParams<'_>) -> Result<ListQuery, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let platform = params.platform.and_then(|p| {
+            p.parse::<Platform>()
+                .map_err(|e| errors.add("platform", e.to_string()))
+                .ok()
+        });
+        let provider = params.provider.and_then(|p| {
+            p.parse::<Provider>()
+                .map_err(|e| errors.add("provider", e.to_string()))
+                .ok()
+        });
+        let limit = PageLimit::parse(params.limit, PageLimit::DEFAULT, &mut errors);
+        let after = params.cursor.and_then(|c| {
+            let pos = Position::from_cursor(LIST_CURSOR, c);
+            if pos.is_none() {
+                errors.add("cursor", "is not a cursor returned by this API");
+            }
+            pos
+        });
+        if let (Some(platform), Some(provider)) = (platform, provider) {
+            if provider.platform() != platform {
+                errors.add(
+                    "platform",
+                    format!(
+                        "must be \"{}\" for provider {provider}",
+                        provider.platform()
+                    ),
+                );
+            }
+        }
+        errors.into_result(ListQuery {
+            platform,
+            provider,
+            limit,
+            after,
+        })
+    }
 }
 
 /// Now, truncated to milliseconds (the precision of the API and of every store).
 pub fn now_millis() -> OffsetDateTime {
     truncate_to_millis(OffsetDateTime::now_utc())
+}
+
+/// The `updatedAt` of a change: now, but strictly after `previous` (so it changes on every
+/// update, even within one millisecond). `None` only at the very end of the time range.
+pub fn next_update_time(previous: OffsetDateTime) -> Option<OffsetDateTime> {
+    let after = previous.checked_add(time::Duration::milliseconds(1))?;
+    Some(now_millis().max(after))
 }
 
 pub fn truncate_to_millis(t: OffsetDateTime) -> OffsetDateTime {
@@ -179,21 +215,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cursors_round_trip_and_refuse_garbage() {
-        let pos = ListPosition {
-            created_at: truncate_to_millis(OffsetDateTime::now_utc()),
-            id: IntegrationId::new(),
-        };
-        assert_eq!(ListPosition::from_cursor(&pos.to_cursor()), Some(pos));
-        for bad in ["", "abc", "djEuMTIz", &"A".repeat(500)] {
-            assert_eq!(ListPosition::from_cursor(bad), None, "{bad}");
-        }
+    fn list_queries_parse_with_every_problem_named() {
+        let q = ListQuery::parse(ListParams {
+            platform: Some("cloud"),
+            provider: Some("s3"),
+            limit: Some("5"),
+            cursor: None,
+        })
+        .unwrap();
+        assert_eq!(q.limit.get(), 5);
+        assert_eq!(q.provider, Some(Provider::S3));
+        let err = ListQuery::parse(ListParams {
+            platform: Some("cloud"),
+            provider: Some("zendesk"),
+            limit: Some("0"),
+            cursor: Some("nope"),
+        })
+        .unwrap_err();
+        let fields: Vec<&str> = err.errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["limit", "cursor", "platform"]);
     }
 
     #[test]
-    fn page_limits() {
-        assert!(PageLimit::new(0).is_none());
-        assert!(PageLimit::new(101).is_none());
-        assert_eq!(PageLimit::new(100).map(PageLimit::get), Some(100));
+    fn the_update_time_never_overflows() {
+        let end = time::PrimitiveDateTime::MAX.assume_utc();
+        assert_eq!(next_update_time(end), None);
+        let t = truncate_to_millis(OffsetDateTime::now_utc());
+        assert!(next_update_time(t).is_some_and(|n| n > t));
     }
 }

@@ -3,15 +3,29 @@
 //!
 //! Every port is object safe (`Arc<dyn IntegrationRepository>` works) and implemented for
 //! `Arc<T>`, so embedders can pick static or dynamic dispatch.
+//!
+//! | port | what it keeps or does | adapters |
+//! |---|---|---|
+//! | [`IntegrationRepository`] | integrations; each change written with its audit event | store, `testing::InMemoryRepository` |
+//! | [`AuditLog`] | events not tied to a stored change (verify, export, import, reveal); listing | store, in-memory |
+//! | [`ApiKeyStore`] | accounts and API keys (digests only) | store, in-memory |
+//! | [`KeyRegistry`] | master-key fingerprints, integrations per key, rewrap batches | store, in-memory |
+//! | [`CredentialVault`] | sealing and opening secret fields, rewrapping data keys | vault, `testing::ReversibleVault` |
+//! | [`ConnectionVerifier`] | checking credentials against their provider | cloud-storage, helpcenter, `testing::ScriptedVerifier` |
+//! | [`Entropy`] | random bytes for API keys | vault, `testing::CountingEntropy` |
 
-use crate::accounts::{AccountName, ApiKeyDigest};
+use crate::access::{AccountName, ApiKeyRecord, KeyId};
+use crate::audit::{AuditEvent, EventQuery};
 use crate::credentials::{Credentials, SecretFields};
 use crate::ids::{AccountId, IntegrationId};
-use crate::integration::{IntegrationRecord, ListQuery, Page, SealedSecrets};
+use crate::integration::{IntegrationRecord, ListQuery, Listed, SealedSecrets};
+use crate::page::Page;
 use crate::provider::{Platform, Provider};
 use crate::verification::{FailureReason, Verification, VerificationFailure};
 use async_trait::async_trait;
+use std::collections::BTreeMap;
 use std::sync::Arc;
+use time::OffsetDateTime;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -21,7 +35,7 @@ pub enum RepositoryError {
     /// No such row for this account (also: the row belongs to another account).
     #[error("not found")]
     NotFound,
-    /// A row with this id already exists.
+    /// A row with this id already exists, or a compare-and-set found another version.
     #[error("conflict: {0}")]
     Conflict(String),
     /// The database cannot be reached right now (the API answers 503 and the caller may retry).
@@ -42,11 +56,16 @@ impl RepositoryError {
     }
 }
 
-/// Where integrations are kept.
+/// Where integrations are kept. Every change is written together with its audit event, in
+/// one transaction: an adapter MUST store both or neither.
 #[async_trait]
 pub trait IntegrationRepository: Send + Sync + 'static {
-    /// Stores a new integration. `Conflict` when its id exists already.
-    async fn insert(&self, record: &IntegrationRecord) -> Result<(), RepositoryError>;
+    /// Stores a new integration and its `created` event. `Conflict` when its id exists.
+    async fn insert(
+        &self,
+        record: &IntegrationRecord,
+        event: &AuditEvent,
+    ) -> Result<(), RepositoryError>;
 
     /// The integration `id` of `account`. `NotFound` (never a database error) when there is
     /// none or it belongs to another account.
@@ -57,61 +76,181 @@ pub trait IntegrationRepository: Send + Sync + 'static {
     ) -> Result<IntegrationRecord, RepositoryError>;
 
     /// Replaces label, provider, public fields, sealed secrets, `updated_at` and
-    /// `last_verification` of the row matching `record.account_id` and `record.id`;
-    /// `created_at` is never changed. `NotFound` when there is no such row.
-    async fn update(&self, record: &IntegrationRecord) -> Result<(), RepositoryError>;
+    /// `last_verification` of the row matching `record.account_id` and `record.id`, only if
+    /// its `updated_at` still equals `expected_updated_at` (compare-and-set); `created_at` is
+    /// never changed. Writes `event` in the same transaction. `NotFound` when there is no such
+    /// row, `Conflict` when it was changed meanwhile.
+    async fn update(
+        &self,
+        record: &IntegrationRecord,
+        expected_updated_at: OffsetDateTime,
+        event: &AuditEvent,
+    ) -> Result<(), RepositoryError>;
 
-    /// Deletes one integration. `NotFound` when there is no such row for this account.
-    async fn delete(&self, account: AccountId, id: IntegrationId) -> Result<(), RepositoryError>;
+    /// Deletes one integration and writes its `deleted` event. `NotFound` when there is no
+    /// such row for this account (and then no event is written).
+    async fn delete(
+        &self,
+        account: AccountId,
+        id: IntegrationId,
+        event: &AuditEvent,
+    ) -> Result<(), RepositoryError>;
 
     /// One page of `account`'s integrations in (`created_at`, `id`) ascending order, after
-    /// `query.after`, filtered by platform and provider. `next` is the position of the last
-    /// item when more items follow, else `None`.
+    /// `query.after`, filtered by platform and provider. A row that cannot be read is listed
+    /// as [`Listed::Unreadable`] (never an error for the whole page). `next` is the position
+    /// of the last item when more items follow, else `None`.
     async fn list(
         &self,
         account: AccountId,
         query: &ListQuery,
-    ) -> Result<Page<IntegrationRecord>, RepositoryError>;
+    ) -> Result<Page<Listed<IntegrationRecord>>, RepositoryError>;
 
-    /// Records the latest verification of an integration. `NotFound` as for `get`.
+    /// Records the latest verification of an integration, only if its `updated_at` still
+    /// equals `checked_version` (the version whose credentials were checked), and writes
+    /// `event` in the same transaction whatever the outcome. `Ok(true)` when recorded,
+    /// `Ok(false)` when the integration changed or disappeared meanwhile.
     async fn record_verification(
         &self,
         account: AccountId,
         id: IntegrationId,
+        checked_version: OffsetDateTime,
         verification: &Verification,
-    ) -> Result<(), RepositoryError>;
+        event: &AuditEvent,
+    ) -> Result<bool, RepositoryError>;
 
     /// Succeeds when the store answers (readiness). `Unavailable` otherwise.
     async fn ping(&self) -> Result<(), RepositoryError>;
 }
 
+/// The audit trail: events that record no stored change (verify, export, import, reveal)
+/// are appended here; every event is listed from here.
+#[async_trait]
+pub trait AuditLog: Send + Sync + 'static {
+    /// Appends one event.
+    async fn append(&self, event: &AuditEvent) -> Result<(), RepositoryError>;
+
+    /// One page of `account`'s events, newest first (`at`, then `id`, descending), optionally
+    /// of one integration, before `query.before`.
+    async fn events(
+        &self,
+        account: AccountId,
+        query: &EventQuery,
+    ) -> Result<Page<AuditEvent>, RepositoryError>;
+}
+
+/// A store of integrations and their audit trail, as one object (`Arc<dyn IntegrationStore>`
+/// for dynamic dispatch: a trait object can name only one trait).
+pub trait IntegrationStore: IntegrationRepository + AuditLog {}
+
+impl<T: IntegrationRepository + AuditLog + ?Sized> IntegrationStore for T {}
+
+/// A key to store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewApiKey {
+    pub key_id: KeyId,
+    pub digest: crate::access::ApiKeyDigest,
+    pub scopes: crate::access::Scopes,
+    pub label: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
 /// Accounts and their API keys (digests only).
 #[async_trait]
-pub trait AccountRepository: Send + Sync + 'static {
+pub trait ApiKeyStore: Send + Sync + 'static {
     /// The id of the account called `name`, created when missing.
     async fn ensure_account(&self, name: &AccountName) -> Result<AccountId, RepositoryError>;
 
-    /// Adds an API key (its digest) to an account. `NotFound` for an unknown account.
-    async fn add_api_key(
+    /// Adds a key to an account. `NotFound` for an unknown account, `Conflict` when a key with
+    /// the same key id exists (the caller draws a new key).
+    async fn insert_api_key(
         &self,
         account: AccountId,
-        digest: &ApiKeyDigest,
+        key: &NewApiKey,
     ) -> Result<(), RepositoryError>;
-
-    /// The account owning the key with this digest, if any.
-    async fn find_account_by_key(
-        &self,
-        digest: &ApiKeyDigest,
-    ) -> Result<Option<AccountId>, RepositoryError>;
 
     /// Atomically: when no API key exists at all, creates account `name` (if needed) with this
     /// key and returns its id; otherwise changes nothing and returns `None`. Safe when several
     /// replicas start at once on an empty database.
-    async fn create_first_api_key(
+    async fn insert_first_api_key(
         &self,
         name: &AccountName,
-        digest: &ApiKeyDigest,
+        key: &NewApiKey,
     ) -> Result<Option<AccountId>, RepositoryError>;
+
+    /// The key with this id (revoked or not), if any; the caller compares digests. A key
+    /// stored before key ids existed (none recorded) is found by `digest` once and given
+    /// `key_id` from then on.
+    async fn find_api_key(
+        &self,
+        key_id: &KeyId,
+        digest: &crate::access::ApiKeyDigest,
+    ) -> Result<Option<ApiKeyRecord>, RepositoryError>;
+
+    /// Every key, or those of one account, oldest first.
+    async fn list_api_keys(
+        &self,
+        account: Option<&AccountName>,
+    ) -> Result<Vec<ApiKeyRecord>, RepositoryError>;
+
+    /// Marks a key revoked (idempotent: a revoked key keeps its first revocation time).
+    /// `NotFound` for an unknown key id.
+    async fn revoke_api_key(
+        &self,
+        key_id: &KeyId,
+        at: OffsetDateTime,
+    ) -> Result<(), RepositoryError>;
+
+    /// Sets `last_used_at` (callers throttle this to about once a minute per key).
+    async fn touch_api_key(
+        &self,
+        key_id: &KeyId,
+        at: OffsetDateTime,
+    ) -> Result<(), RepositoryError>;
+}
+
+/// What one rewrap batch did.
+#[derive(Debug, Default)]
+pub struct RewrapBatch {
+    /// Rows examined (claimed) in this batch.
+    pub claimed: u64,
+    /// Rows now sealed under the active key.
+    pub rewrapped: u64,
+    /// Rows that could not be rewrapped (unknown key, corrupt blob), left as they were.
+    pub failed: Vec<(IntegrationId, VaultError)>,
+    /// The last id of the batch: the next batch starts after it. `None` when nothing was left.
+    pub last: Option<IntegrationId>,
+}
+
+/// Master-key bookkeeping: the fingerprints of the key-encryption keys this database was
+/// encrypted with, and the rotation sweep.
+#[async_trait]
+pub trait KeyRegistry: Send + Sync + 'static {
+    /// The stored fingerprint of each key id this database has seen.
+    async fn fingerprints(&self) -> Result<BTreeMap<u32, [u8; 32]>, RepositoryError>;
+
+    /// Stores the fingerprints of key ids not seen yet (insert-if-absent, safe when replicas
+    /// start together). Never changes a stored fingerprint.
+    async fn remember_fingerprints(
+        &self,
+        fingerprints: &[(u32, [u8; 32])],
+    ) -> Result<(), RepositoryError>;
+
+    /// How many integrations each key-encryption key seals (keys sealing none are absent).
+    async fn sealed_per_key(&self) -> Result<BTreeMap<u32, u64>, RepositoryError>;
+
+    /// Claims up to `limit` integrations (of any account) whose `kek_id` is not `active`,
+    /// in id order after `after`, rewraps their data keys with `vault` and writes them back,
+    /// in one short transaction that locks only the claimed rows (rows locked by another
+    /// sweep are skipped, not waited for). `updated_at` is untouched: the credentials did not
+    /// change.
+    async fn rewrap_batch(
+        &self,
+        active: u32,
+        after: Option<IntegrationId>,
+        limit: u32,
+        vault: &dyn CredentialVault,
+    ) -> Result<RewrapBatch, RepositoryError>;
 }
 
 /// What a sealed blob is bound to: it opens only for the same account, integration and
@@ -121,6 +260,16 @@ pub struct SealContext {
     pub account_id: AccountId,
     pub integration_id: IntegrationId,
     pub provider: Provider,
+}
+
+impl SealContext {
+    pub fn of(record: &IntegrationRecord) -> Self {
+        Self {
+            account_id: record.account_id,
+            integration_id: record.id,
+            provider: record.provider,
+        }
+    }
 }
 
 /// Errors of the vault. None carries plaintext or key material.
@@ -157,6 +306,17 @@ pub trait CredentialVault: Send + Sync + 'static {
         context: &SealContext,
         sealed: &SealedSecrets,
     ) -> Result<SecretFields, VaultError>;
+
+    /// Re-wraps the data key of `sealed` under the active key without decrypting the
+    /// payload; a blob already under the active key comes back unchanged. Errors as `open`.
+    async fn rewrap(
+        &self,
+        context: &SealContext,
+        sealed: &SealedSecrets,
+    ) -> Result<SealedSecrets, VaultError>;
+
+    /// The id of the key new seals use.
+    fn active_key_id(&self) -> u32;
 }
 
 /// Checks that credentials work against their provider.
@@ -176,110 +336,179 @@ pub trait ConnectionVerifier: Send + Sync + 'static {
     }
 }
 
-macro_rules! arc_impls {
-    () => {
-        #[async_trait]
-        impl<T: IntegrationRepository + ?Sized> IntegrationRepository for Arc<T> {
-            async fn insert(&self, r: &IntegrationRecord) -> Result<(), RepositoryError> {
-                (**self).insert(r).await
-            }
-            async fn get(
-                &self,
-                a: AccountId,
-                id: IntegrationId,
-            ) -> Result<IntegrationRecord, RepositoryError> {
-                (**self).get(a, id).await
-            }
-            async fn update(&self, r: &IntegrationRecord) -> Result<(), RepositoryError> {
-                (**self).update(r).await
-            }
-            async fn delete(&self, a: AccountId, id: IntegrationId) -> Result<(), RepositoryError> {
-                (**self).delete(a, id).await
-            }
-            async fn list(
-                &self,
-                a: AccountId,
-                q: &ListQuery,
-            ) -> Result<Page<IntegrationRecord>, RepositoryError> {
-                (**self).list(a, q).await
-            }
-            async fn record_verification(
-                &self,
-                a: AccountId,
-                id: IntegrationId,
-                v: &Verification,
-            ) -> Result<(), RepositoryError> {
-                (**self).record_verification(a, id, v).await
-            }
-            async fn ping(&self) -> Result<(), RepositoryError> {
-                (**self).ping().await
-            }
-        }
+/// The system's random numbers failed (never expected on a healthy machine).
+#[derive(Debug, thiserror::Error)]
+#[error("the random number generator failed")]
+pub struct EntropyError;
 
-        #[async_trait]
-        impl<T: AccountRepository + ?Sized> AccountRepository for Arc<T> {
-            async fn ensure_account(&self, n: &AccountName) -> Result<AccountId, RepositoryError> {
-                (**self).ensure_account(n).await
-            }
-            async fn add_api_key(
-                &self,
-                a: AccountId,
-                d: &ApiKeyDigest,
-            ) -> Result<(), RepositoryError> {
-                (**self).add_api_key(a, d).await
-            }
-            async fn find_account_by_key(
-                &self,
-                d: &ApiKeyDigest,
-            ) -> Result<Option<AccountId>, RepositoryError> {
-                (**self).find_account_by_key(d).await
-            }
-            async fn create_first_api_key(
-                &self,
-                n: &AccountName,
-                d: &ApiKeyDigest,
-            ) -> Result<Option<AccountId>, RepositoryError> {
-                (**self).create_first_api_key(n, d).await
-            }
-        }
-
-        #[async_trait]
-        impl<T: CredentialVault + ?Sized> CredentialVault for Arc<T> {
-            async fn seal(
-                &self,
-                c: &SealContext,
-                f: &SecretFields,
-            ) -> Result<SealedSecrets, VaultError> {
-                (**self).seal(c, f).await
-            }
-            async fn open(
-                &self,
-                c: &SealContext,
-                s: &SealedSecrets,
-            ) -> Result<SecretFields, VaultError> {
-                (**self).open(c, s).await
-            }
-        }
-
-        #[async_trait]
-        impl<T: ConnectionVerifier + ?Sized> ConnectionVerifier for Arc<T> {
-            async fn verify(&self, c: &Credentials) -> Result<(), VerificationFailure> {
-                (**self).verify(c).await
-            }
-            fn supports(&self, p: Platform) -> bool {
-                (**self).supports(p)
-            }
-        }
-    };
+/// Cryptographically secure random bytes.
+pub trait Entropy: Send + Sync + 'static {
+    fn fill(&self, dest: &mut [u8]) -> Result<(), EntropyError>;
 }
-arc_impls!();
+
+#[async_trait]
+impl<T: IntegrationRepository + ?Sized> IntegrationRepository for Arc<T> {
+    async fn insert(&self, r: &IntegrationRecord, e: &AuditEvent) -> Result<(), RepositoryError> {
+        (**self).insert(r, e).await
+    }
+    async fn get(
+        &self,
+        a: AccountId,
+        id: IntegrationId,
+    ) -> Result<IntegrationRecord, RepositoryError> {
+        (**self).get(a, id).await
+    }
+    async fn update(
+        &self,
+        r: &IntegrationRecord,
+        expected: OffsetDateTime,
+        e: &AuditEvent,
+    ) -> Result<(), RepositoryError> {
+        (**self).update(r, expected, e).await
+    }
+    async fn delete(
+        &self,
+        a: AccountId,
+        id: IntegrationId,
+        e: &AuditEvent,
+    ) -> Result<(), RepositoryError> {
+        (**self).delete(a, id, e).await
+    }
+    async fn list(
+        &self,
+        a: AccountId,
+        q: &ListQuery,
+    ) -> Result<Page<Listed<IntegrationRecord>>, RepositoryError> {
+        (**self).list(a, q).await
+    }
+    async fn record_verification(
+        &self,
+        a: AccountId,
+        id: IntegrationId,
+        version: OffsetDateTime,
+        v: &Verification,
+        e: &AuditEvent,
+    ) -> Result<bool, RepositoryError> {
+        (**self).record_verification(a, id, version, v, e).await
+    }
+    async fn ping(&self) -> Result<(), RepositoryError> {
+        (**self).ping().await
+    }
+}
+
+#[async_trait]
+impl<T: AuditLog + ?Sized> AuditLog for Arc<T> {
+    async fn append(&self, e: &AuditEvent) -> Result<(), RepositoryError> {
+        (**self).append(e).await
+    }
+    async fn events(
+        &self,
+        a: AccountId,
+        q: &EventQuery,
+    ) -> Result<Page<AuditEvent>, RepositoryError> {
+        (**self).events(a, q).await
+    }
+}
+
+#[async_trait]
+impl<T: ApiKeyStore + ?Sized> ApiKeyStore for Arc<T> {
+    async fn ensure_account(&self, n: &AccountName) -> Result<AccountId, RepositoryError> {
+        (**self).ensure_account(n).await
+    }
+    async fn insert_api_key(&self, a: AccountId, k: &NewApiKey) -> Result<(), RepositoryError> {
+        (**self).insert_api_key(a, k).await
+    }
+    async fn insert_first_api_key(
+        &self,
+        n: &AccountName,
+        k: &NewApiKey,
+    ) -> Result<Option<AccountId>, RepositoryError> {
+        (**self).insert_first_api_key(n, k).await
+    }
+    async fn find_api_key(
+        &self,
+        k: &KeyId,
+        d: &crate::access::ApiKeyDigest,
+    ) -> Result<Option<ApiKeyRecord>, RepositoryError> {
+        (**self).find_api_key(k, d).await
+    }
+    async fn list_api_keys(
+        &self,
+        a: Option<&AccountName>,
+    ) -> Result<Vec<ApiKeyRecord>, RepositoryError> {
+        (**self).list_api_keys(a).await
+    }
+    async fn revoke_api_key(&self, k: &KeyId, at: OffsetDateTime) -> Result<(), RepositoryError> {
+        (**self).revoke_api_key(k, at).await
+    }
+    async fn touch_api_key(&self, k: &KeyId, at: OffsetDateTime) -> Result<(), RepositoryError> {
+        (**self).touch_api_key(k, at).await
+    }
+}
+
+#[async_trait]
+impl<T: KeyRegistry + ?Sized> KeyRegistry for Arc<T> {
+    async fn fingerprints(&self) -> Result<BTreeMap<u32, [u8; 32]>, RepositoryError> {
+        (**self).fingerprints().await
+    }
+    async fn remember_fingerprints(&self, f: &[(u32, [u8; 32])]) -> Result<(), RepositoryError> {
+        (**self).remember_fingerprints(f).await
+    }
+    async fn sealed_per_key(&self) -> Result<BTreeMap<u32, u64>, RepositoryError> {
+        (**self).sealed_per_key().await
+    }
+    async fn rewrap_batch(
+        &self,
+        active: u32,
+        after: Option<IntegrationId>,
+        limit: u32,
+        vault: &dyn CredentialVault,
+    ) -> Result<RewrapBatch, RepositoryError> {
+        (**self).rewrap_batch(active, after, limit, vault).await
+    }
+}
+
+#[async_trait]
+impl<T: CredentialVault + ?Sized> CredentialVault for Arc<T> {
+    async fn seal(&self, c: &SealContext, f: &SecretFields) -> Result<SealedSecrets, VaultError> {
+        (**self).seal(c, f).await
+    }
+    async fn open(&self, c: &SealContext, s: &SealedSecrets) -> Result<SecretFields, VaultError> {
+        (**self).open(c, s).await
+    }
+    async fn rewrap(
+        &self,
+        c: &SealContext,
+        s: &SealedSecrets,
+    ) -> Result<SealedSecrets, VaultError> {
+        (**self).rewrap(c, s).await
+    }
+    fn active_key_id(&self) -> u32 {
+        (**self).active_key_id()
+    }
+}
+
+#[async_trait]
+impl<T: ConnectionVerifier + ?Sized> ConnectionVerifier for Arc<T> {
+    async fn verify(&self, c: &Credentials) -> Result<(), VerificationFailure> {
+        (**self).verify(c).await
+    }
+    fn supports(&self, p: Platform) -> bool {
+        (**self).supports(p)
+    }
+}
+
+impl<T: Entropy + ?Sized> Entropy for Arc<T> {
+    fn fill(&self, dest: &mut [u8]) -> Result<(), EntropyError> {
+        (**self).fill(dest)
+    }
+}
 
 /// Sends each check to the verifier of its platform. A platform without a verifier answers
 /// with a `provider_error` failure saying verification is not available.
 #[derive(Default)]
 pub struct PlatformVerifiers {
-    cloud: Option<Arc<dyn ConnectionVerifier>>,
-    helpcenter: Option<Arc<dyn ConnectionVerifier>>,
+    by_platform: BTreeMap<Platform, Arc<dyn ConnectionVerifier>>,
 }
 
 impl PlatformVerifiers {
@@ -288,10 +517,7 @@ impl PlatformVerifiers {
     }
 
     pub fn with(mut self, platform: Platform, verifier: Arc<dyn ConnectionVerifier>) -> Self {
-        match platform {
-            Platform::Cloud => self.cloud = Some(verifier),
-            Platform::Helpcenter => self.helpcenter = Some(verifier),
-        }
+        self.by_platform.insert(platform, verifier);
         self
     }
 }
@@ -299,11 +525,7 @@ impl PlatformVerifiers {
 #[async_trait]
 impl ConnectionVerifier for PlatformVerifiers {
     async fn verify(&self, credentials: &Credentials) -> Result<(), VerificationFailure> {
-        let verifier = match credentials.platform() {
-            Platform::Cloud => &self.cloud,
-            Platform::Helpcenter => &self.helpcenter,
-        };
-        match verifier {
+        match self.by_platform.get(&credentials.platform()) {
             Some(v) => v.verify(credentials).await,
             None => Err(VerificationFailure::new(
                 FailureReason::ProviderError,
@@ -316,9 +538,6 @@ impl ConnectionVerifier for PlatformVerifiers {
     }
 
     fn supports(&self, platform: Platform) -> bool {
-        match platform {
-            Platform::Cloud => self.cloud.is_some(),
-            Platform::Helpcenter => self.helpcenter.is_some(),
-        }
+        self.by_platform.contains_key(&platform)
     }
 }

@@ -25,21 +25,35 @@ impl fmt::Display for FieldError {
     }
 }
 
-/// Every problem found in one request (validation does not stop at the first one).
+/// Every problem found in one request (validation does not stop at the first one), up to
+/// [`ValidationErrors::MAX`]: past it problems are only counted, so a hostile body with
+/// thousands of bad fields gets a short answer.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ValidationErrors(Vec<FieldError>);
+pub struct ValidationErrors(Vec<FieldError>, usize);
 
 impl ValidationErrors {
+    /// Most problems kept (and reported) per request.
+    pub const MAX: usize = 50;
+
     pub fn new() -> Self {
         Self::default()
     }
 
     pub fn single(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self(vec![FieldError::new(field, message)])
+        Self(vec![FieldError::new(field, message)], 0)
     }
 
     pub fn push(&mut self, error: FieldError) {
-        self.0.push(error);
+        if self.0.len() < Self::MAX {
+            self.0.push(error);
+        } else {
+            self.1 += 1;
+        }
+    }
+
+    /// Problems found but not kept (over [`ValidationErrors::MAX`]).
+    pub fn omitted(&self) -> usize {
+        self.1
     }
 
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
@@ -47,11 +61,15 @@ impl ValidationErrors {
     }
 
     pub fn extend(&mut self, other: ValidationErrors) {
-        self.0.extend(other.0);
+        let omitted = other.1;
+        for e in other.0 {
+            self.push(e);
+        }
+        self.1 += omitted;
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.is_empty() && self.1 == 0
     }
 
     pub fn errors(&self) -> &[FieldError] {
@@ -70,7 +88,7 @@ impl ValidationErrors {
 
 impl From<FieldError> for ValidationErrors {
     fn from(error: FieldError) -> Self {
-        Self(vec![error])
+        Self(vec![error], 0)
     }
 }
 
@@ -87,3 +105,22 @@ impl fmt::Display for ValidationErrors {
 }
 
 impl std::error::Error for ValidationErrors {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_list_is_capped_but_counted() {
+        let mut e = ValidationErrors::new();
+        for i in 0..6000 {
+            e.add(format!("f{i}"), "is not a field of this request");
+        }
+        assert_eq!(e.errors().len(), ValidationErrors::MAX);
+        assert_eq!(e.omitted(), 6000 - ValidationErrors::MAX);
+        let mut outer = ValidationErrors::single("label", "is required");
+        outer.extend(e);
+        assert_eq!(outer.errors().len(), ValidationErrors::MAX);
+        assert_eq!(outer.omitted(), 6000 - ValidationErrors::MAX + 1);
+    }
+}

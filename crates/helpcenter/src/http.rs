@@ -1,15 +1,16 @@
-//! The blocking HTTP client shared by all provider clients: one `ureq::Agent` (one connection
-//! pool) with the SSRF guard as its resolver, no proxy, no redirects, connect and total
-//! deadlines, bounded bodies, and one retry after a connection reset.
+//! The HTTP client shared by all provider clients: one `reqwest` client (one connection
+//! pool, async: hundreds of calls in flight cost no threads) whose resolver is the SSRF guard,
+//! no proxy, no redirects, connect and total deadlines, bounded bodies, and one retry after a
+//! connection reset.
 
-use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use integrations_outbound::{Egress, EgressError};
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION};
 use secrecy::{ExposeSecret, SecretString};
-use ureq::http::HeaderValue;
-use ureq::unversioned::transport::DefaultConnector;
-
-use crate::guard::{BlockedAddress, GuardedResolver, UnknownHost};
 
 /// The connect deadline never exceeds this (and never the total deadline).
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -17,7 +18,7 @@ const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const MIN_TIME_FOR_RETRY: Duration = Duration::from_millis(100);
 
 /// One GET a provider client wants to make.
-pub(crate) struct Probe {
+pub(crate) struct Request {
     /// Full URL: a validated base URL plus a fixed, documented path (and query).
     pub(crate) url: String,
     /// The `Authorization` header value; `None` sends no header.
@@ -25,7 +26,7 @@ pub(crate) struct Probe {
     /// Other, non-secret headers.
     pub(crate) headers: Vec<(&'static str, &'static str)>,
     /// Most bytes of body read.
-    pub(crate) body_limit: u64,
+    pub(crate) body_limit: usize,
 }
 
 /// What the provider answered: status, the few headers we use, and a bounded body.
@@ -81,37 +82,54 @@ pub(crate) enum TransportError {
     Network(String),
 }
 
-/// The shared blocking client.
-pub(crate) struct HttpClient {
-    agent: ureq::Agent,
+/// The SSRF guard as reqwest's resolver: names resolve only to allowed addresses.
+struct GuardedResolver {
+    egress: Egress,
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let egress = self.egress;
+        Box::pin(async move {
+            let ips = egress.resolve(name.as_str()).await?;
+            let addrs: Addrs = Box::new(ips.into_iter().map(|ip| SocketAddr::new(ip, 0)));
+            Ok(addrs)
+        })
+    }
+}
+
+/// The shared client.
+pub(crate) struct Http {
+    client: reqwest::Client,
+    egress: Egress,
     timeout: Duration,
 }
 
-impl HttpClient {
-    pub(crate) fn new(timeout: Duration, allow_private_networks: bool) -> Self {
-        let config = ureq::Agent::config_builder()
-            // Status codes are answers we map ourselves, not errors.
-            .http_status_as_error(false)
+impl Http {
+    pub(crate) fn new(timeout: Duration, egress: Egress) -> Result<Self, reqwest::Error> {
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let client = reqwest::Client::builder()
             // A redirect is returned as is and never followed (no hop to another host).
-            .max_redirects(0)
+            .redirect(reqwest::redirect::Policy::none())
             // Never through a proxy from the environment: the guard must see the real target.
-            .proxy(None)
-            .timeout_global(Some(timeout))
-            .timeout_connect(Some(timeout.min(MAX_CONNECT_TIMEOUT)))
-            .user_agent("integrations-helpcenter/0.1")
-            // Hundreds of calls may be in flight: keep per-connection buffers small.
-            .max_response_header_size(32 * 1024)
-            .input_buffer_size(64 * 1024)
-            .output_buffer_size(8 * 1024)
-            .max_idle_connections(64)
-            .max_idle_connections_per_host(16)
-            .build();
-        let agent = ureq::Agent::with_parts(
-            config,
-            DefaultConnector::new(),
-            GuardedResolver::new(allow_private_networks),
-        );
-        Self { agent, timeout }
+            .no_proxy()
+            .dns_resolver(Arc::new(GuardedResolver { egress }))
+            .connect_timeout(timeout.min(MAX_CONNECT_TIMEOUT))
+            .timeout(timeout)
+            .user_agent(concat!(
+                "integrations-helpcenter/",
+                env!("CARGO_PKG_VERSION")
+            ))
+            .default_headers(headers)
+            .pool_max_idle_per_host(16)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build()?;
+        Ok(Self {
+            client,
+            egress,
+            timeout,
+        })
     }
 
     /// The total deadline of one verification.
@@ -119,43 +137,48 @@ impl HttpClient {
         self.timeout
     }
 
-    /// Sends `probe` (blocking). Retries once, within the same deadline, when the connection
-    /// was reset before an answer came (a GET is idempotent); never after an answer.
-    pub(crate) fn get(&self, probe: &Probe) -> Result<Answer, TransportError> {
+    /// Sends `request`. Retries once, within the same deadline, when the connection was reset
+    /// before an answer came (a GET is idempotent); never after an answer.
+    pub(crate) async fn get(&self, request: &Request) -> Result<Answer, TransportError> {
+        // HTTP clients skip the resolver for address literals: check those here (after the
+        // URL parser normalised numeric forms such as `2130706433`).
+        self.egress.check_url(&request.url).map_err(|e| match e {
+            EgressError::Blocked { .. } => TransportError::Blocked,
+            EgressError::UnknownHost { .. } => TransportError::UnknownHost,
+            EgressError::InvalidUrl => TransportError::Protocol("invalid URL".into()),
+        })?;
         let started = Instant::now();
-        match self.get_once(probe, self.timeout) {
+        match self.get_once(request, self.timeout).await {
             Err(TransportError::Reset) => {
                 let left = self.timeout.saturating_sub(started.elapsed());
                 if left < MIN_TIME_FOR_RETRY {
                     return Err(TransportError::Reset);
                 }
                 tracing::debug!("connection reset before an answer; retrying once");
-                self.get_once(probe, left)
+                self.get_once(request, left).await
             }
             other => other,
         }
     }
 
-    fn get_once(&self, probe: &Probe, deadline: Duration) -> Result<Answer, TransportError> {
-        let mut request = self
-            .agent
-            .get(&probe.url)
-            .config()
-            .timeout_global(Some(deadline))
-            .timeout_connect(Some(deadline.min(MAX_CONNECT_TIMEOUT)))
-            .build()
-            .header("Accept", "application/json");
-        for (name, value) in &probe.headers {
-            request = request.header(*name, *value);
+    async fn get_once(
+        &self,
+        request: &Request,
+        deadline: Duration,
+    ) -> Result<Answer, TransportError> {
+        let mut builder = self.client.get(&request.url).timeout(deadline);
+        for (name, value) in &request.headers {
+            builder = builder.header(*name, *value);
         }
-        if let Some(secret) = &probe.authorization {
+        if let Some(secret) = &request.authorization {
             let mut value = HeaderValue::from_str(secret.expose_secret()).map_err(|_| {
                 TransportError::Protocol("credential not usable in a header".into())
             })?;
+            // Never printed by the HTTP stack's own debug output.
             value.set_sensitive(true);
-            request = request.header("Authorization", value);
+            builder = builder.header(AUTHORIZATION, value);
         }
-        let mut response = request.call().map_err(classify)?;
+        let mut response = builder.send().await.map_err(classify)?;
         let header = |name: &str| {
             response
                 .headers()
@@ -168,55 +191,69 @@ impl HttpClient {
         let ratelimit_reset = header("x-ratelimit-reset");
         let location = header("location");
         let content_type = header("content-type");
-        let body = match response
-            .body_mut()
-            .with_config()
-            .limit(probe.body_limit)
-            .read_to_vec()
-        {
-            Ok(b) => Some(b),
-            Err(ureq::Error::BodyExceedsLimit(_)) => None,
-            Err(e) => return Err(classify(e)),
-        };
+        let mut body = Vec::new();
+        let mut complete = true;
+        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+            if body.len() + chunk.len() > request.body_limit {
+                complete = false;
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
         Ok(Answer {
             status,
             retry_after,
             ratelimit_reset,
             location,
             content_type,
-            body,
+            body: complete.then_some(body),
         })
     }
 }
 
-fn classify(e: ureq::Error) -> TransportError {
-    match e {
-        ureq::Error::Timeout(_) => TransportError::Timeout,
-        ureq::Error::HostNotFound => TransportError::UnknownHost,
-        ureq::Error::Other(inner) => {
-            if inner.is::<BlockedAddress>() {
-                TransportError::Blocked
-            } else if inner.is::<UnknownHost>() {
-                TransportError::UnknownHost
-            } else {
-                TransportError::Network(inner.to_string())
+/// Maps a reqwest error by what its source chain holds.
+fn classify(e: reqwest::Error) -> TransportError {
+    if e.is_timeout() {
+        return TransportError::Timeout;
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    let mut root = e.to_string();
+    while let Some(s) = source {
+        if let Some(egress) = s.downcast_ref::<EgressError>() {
+            return match egress {
+                EgressError::Blocked { .. } => TransportError::Blocked,
+                EgressError::UnknownHost { .. } => TransportError::UnknownHost,
+                EgressError::InvalidUrl => TransportError::Protocol("invalid URL".into()),
+            };
+        }
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind;
+            match io.kind() {
+                ErrorKind::ConnectionRefused => return TransportError::Refused,
+                ErrorKind::TimedOut => return TransportError::Timeout,
+                ErrorKind::ConnectionReset
+                | ErrorKind::ConnectionAborted
+                | ErrorKind::BrokenPipe
+                | ErrorKind::UnexpectedEof => return TransportError::Reset,
+                _ => {}
             }
         }
-        ureq::Error::Io(io) => match io.kind() {
-            io::ErrorKind::ConnectionRefused => TransportError::Refused,
-            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => TransportError::Timeout,
-            io::ErrorKind::ConnectionReset
-            | io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::BrokenPipe
-            | io::ErrorKind::UnexpectedEof => TransportError::Reset,
-            _ => TransportError::Network(io.to_string()),
-        },
-        ureq::Error::Tls(m) => TransportError::Tls(m.to_owned()),
-        ureq::Error::Rustls(r) => TransportError::Tls(r.to_string()),
-        ureq::Error::Protocol(p) => TransportError::Protocol(p.to_string()),
-        ureq::Error::LargeResponseHeader(..) => {
-            TransportError::Protocol("the answer's headers are too large".into())
-        }
-        other => TransportError::Network(other.to_string()),
+        root = s.to_string();
+        source = s.source();
+    }
+    let lower = root.to_ascii_lowercase();
+    if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+        TransportError::Tls(root)
+    } else if e.is_connect() {
+        TransportError::Network(root)
+    } else if lower.contains("connection closed")
+        || lower.contains("incomplete message")
+        || lower.contains("reset")
+    {
+        TransportError::Reset
+    } else if e.is_decode() || e.is_body() {
+        TransportError::Protocol(root)
+    } else {
+        TransportError::Network(root)
     }
 }

@@ -4,10 +4,13 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use integrations_domain::{FailureReason, VerificationFailure};
-use secrecy::{ExposeSecret, SecretString};
+use integrations_domain::{FailureReason, Provider, VerificationFailure};
+use integrations_outbound::{Scrubber, UrlTemplate};
 
-use crate::http::{Answer, TransportError};
+use crate::http::{Answer, Http, Request, TransportError};
+
+/// The wait passed on when a provider rate limits without saying how long (API.md section 6).
+pub(crate) const DEFAULT_RETRY_AFTER: u64 = 60;
 
 /// Longest piece of a provider's own error text quoted in a message.
 const MAX_QUOTED: usize = 200;
@@ -15,16 +18,20 @@ const MAX_QUOTED: usize = 200;
 /// (Help Scout).
 const EPOCH_THRESHOLD: u64 = 1_000_000_000;
 
-/// Who we talked to, for messages. Holds the secret only to scrub it from quoted text.
+/// Who we talk to, for requests and messages. Holds every form of the request's secrets only
+/// to scrub them from quoted text.
 pub(crate) struct Target {
     /// Display name: "Zendesk".
     pub(crate) provider: &'static str,
-    /// Host name the call went to (no port).
+    /// Host name the call goes to (no port).
     pub(crate) host: String,
+    /// The base URL with the subdomain filled in: documented paths are appended to it, and
+    /// relative URLs found in content are resolved against it.
+    pub(crate) origin: String,
     /// Set for providers whose host is per account: unknown hosts then mean "no such account".
     pub(crate) subdomain: Option<String>,
-    /// Removed from any provider text we quote.
-    pub(crate) secret: SecretString,
+    /// Removes the request's secrets from any provider text we quote.
+    pub(crate) scrubber: Scrubber,
 }
 
 /// The messages of the statuses whose meaning depends on the provider.
@@ -44,6 +51,66 @@ fn failure(reason: FailureReason, message: impl Into<String>) -> VerificationFai
 }
 
 impl Target {
+    /// The target of `provider` on `base`, with `subdomain` filled in (a failure only for a
+    /// subdomain that is not a DNS label, which validated credentials never hold).
+    pub(crate) fn new(
+        provider: Provider,
+        base: &UrlTemplate,
+        subdomain: Option<&str>,
+        scrubber: Scrubber,
+    ) -> Result<Self, VerificationFailure> {
+        let origin = base.fill(subdomain).map_err(|_| {
+            VerificationFailure::new(
+                FailureReason::NotFound,
+                format!(
+                    "\"{}\" is not a valid {} subdomain.",
+                    subdomain.unwrap_or_default(),
+                    provider.display_name()
+                ),
+            )
+        })?;
+        Ok(Self {
+            provider: provider.display_name(),
+            host: base.host(subdomain),
+            origin,
+            subdomain: subdomain.map(str::to_owned),
+            scrubber,
+        })
+    }
+
+    /// `origin` + a documented path (and query).
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.origin)
+    }
+
+    /// Sends `request`, turning a missing answer into a failure. Logs the outcome, never a
+    /// header or a body.
+    pub(crate) async fn send(
+        &self,
+        http: &Http,
+        request: &Request,
+    ) -> Result<Answer, VerificationFailure> {
+        let answer = http.get(request).await.map_err(|e| {
+            tracing::info!(provider = self.provider, host = %self.host, error = %e, "no answer");
+            self.transport(e, http.timeout())
+        })?;
+        tracing::debug!(provider = self.provider, host = %self.host, status = answer.status, "answered");
+        Ok(answer)
+    }
+
+    /// `Ok` for the provider's success status (200), the shared mapping otherwise.
+    pub(crate) fn expect_ok(
+        &self,
+        answer: &Answer,
+        messages: impl FnOnce() -> StatusMessages,
+    ) -> Result<(), VerificationFailure> {
+        if answer.status == 200 {
+            Ok(())
+        } else {
+            Err(self.status(answer, messages()))
+        }
+    }
+
     /// No account behind this subdomain.
     pub(crate) fn unknown_account(&self) -> VerificationFailure {
         match &self.subdomain {
@@ -167,6 +234,7 @@ impl Target {
                     FailureReason::RateLimited,
                     format!("{p} is rate limiting requests for this account; {when}."),
                 )
+                .with_retry_after(wait.map_or(DEFAULT_RETRY_AFTER, |d| d.as_secs()))
             }
             300..=399 => {
                 let elsewhere = answer.location.as_deref().is_some_and(|l| {
@@ -203,14 +271,9 @@ impl Target {
         (!quoted.is_empty()).then_some(quoted)
     }
 
-    /// Printable, single-line, bounded, and without the secret.
+    /// Printable, single-line, bounded, and without any form of the request's secrets.
     pub(crate) fn quote(&self, text: &str) -> String {
-        let secret = self.secret.expose_secret();
-        let scrubbed = if secret.len() >= 4 {
-            text.replace(secret, "****")
-        } else {
-            text.to_owned()
-        };
+        let scrubbed = self.scrubber.scrub(text);
         let mut out = String::new();
         for word in scrubbed.split_whitespace() {
             if !out.is_empty() {
@@ -323,8 +386,9 @@ mod tests {
         Target {
             provider: "Zendesk",
             host: "acme.zendesk.com".into(),
+            origin: "https://acme.zendesk.com".into(),
             subdomain: subdomain.map(str::to_owned),
-            secret: SecretString::from("s3cr3t-token"),
+            scrubber: Scrubber::new().secret("s3cr3t-token"),
         }
     }
 

@@ -7,11 +7,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use integrations_domain::credentials::SealedDefaults;
 use integrations_domain::{
     ConnectionVerifier, Credentials, CredentialsInput, FailureReason, Platform, Provider,
     VerificationFailure,
 };
-use integrations_helpcenter::{HelpcenterConfig, HelpcenterVerifier};
+use integrations_helpcenter::HelpcenterVerifier;
 use support::{Reply, Seen, Server};
 
 const GOOD: &str = "good-secret-1234";
@@ -22,30 +23,25 @@ fn basic(user: &str, password: &str) -> String {
 }
 
 /// All templates point at `url`; private networks allowed (the server is on loopback).
-fn config(url: &str, timeout: Duration) -> HelpcenterConfig {
-    HelpcenterConfig {
-        timeout,
-        allow_private_networks: true,
-        zendesk_base_url: url.to_owned(),
-        intercom_base_url: url.to_owned(),
-        intercom_base_url_eu: url.to_owned(),
-        intercom_base_url_au: url.to_owned(),
-        helpscout_base_url: url.to_owned(),
-        helpjuice_base_url: url.to_owned(),
-        freshdesk_base_url: url.to_owned(),
-        knowledgeowl_base_url: url.to_owned(),
-    }
+fn config(url: &str, timeout: Duration) -> (Duration, integrations_helpcenter::ProvidersConfig) {
+    (timeout, support::providers_at(url))
+}
+
+fn build(
+    (timeout, providers): (Duration, integrations_helpcenter::ProvidersConfig),
+) -> HelpcenterVerifier {
+    HelpcenterVerifier::new(timeout, &providers).expect("config")
 }
 
 fn verifier(server: &Server) -> HelpcenterVerifier {
-    HelpcenterVerifier::new(config(&server.url(), Duration::from_secs(5))).expect("config")
+    build(config(&server.url(), Duration::from_secs(5)))
 }
 
 fn creds(provider: Provider, fields: &[(&str, &str)]) -> Credentials {
     let input = fields
         .iter()
         .fold(CredentialsInput::new(), |i, (k, v)| i.with(k, v));
-    Credentials::parse(provider, &input, None).expect("valid credentials")
+    Credentials::parse(provider, &input, SealedDefaults::None).expect("valid credentials")
 }
 
 /// What one provider looks like: its probe, its auth, and its documented answers.
@@ -348,11 +344,12 @@ async fn unknown_accounts_are_not_found_naming_the_subdomain() {
 #[tokio::test]
 async fn unresolvable_subdomain_is_not_found() {
     // `.invalid` never resolves (RFC 6761).
-    let mut c = config("http://127.0.0.1:9", Duration::from_secs(5));
-    c.zendesk_base_url = "http://{subdomain}.invalid".into();
-    c.freshdesk_base_url = "http://{subdomain}.invalid".into();
-    c.helpjuice_base_url = "http://{subdomain}.invalid".into();
-    let v = HelpcenterVerifier::new(c).expect("config");
+    let (t, c) = config("http://127.0.0.1:9", Duration::from_secs(5));
+    let c = c
+        .with("zendesk", "base_url", "http://{subdomain}.invalid")
+        .with("freshdesk", "base_url", "http://{subdomain}.invalid")
+        .with("helpjuice", "base_url", "http://{subdomain}.invalid");
+    let v = build((t, c));
     for case in cases() {
         if case.unknown_account.is_none() {
             continue;
@@ -372,8 +369,7 @@ async fn unresolvable_subdomain_is_not_found() {
 async fn slow_providers_time_out() {
     for case in cases() {
         let server = always(case.ok.clone().delayed(Duration::from_secs(5)));
-        let v = HelpcenterVerifier::new(config(&server.url(), Duration::from_millis(300)))
-            .expect("config");
+        let v = build(config(&server.url(), Duration::from_millis(300)));
         let started = Instant::now();
         let f = fails(v.verify(&case.credentials(GOOD)).await);
         assert_eq!(f.reason, FailureReason::Timeout, "{:?}: {f}", case.provider);
@@ -391,11 +387,10 @@ async fn refused_connection_is_unreachable() {
         .local_addr()
         .expect("addr")
         .port();
-    let v = HelpcenterVerifier::new(config(
+    let v = build(config(
         &format!("http://127.0.0.1:{port}"),
         Duration::from_secs(5),
-    ))
-    .expect("config");
+    ));
     for case in cases() {
         let f = fails(v.verify(&case.credentials(GOOD)).await);
         assert_eq!(
@@ -498,10 +493,11 @@ async fn intercom_uses_the_regional_host() {
     let us = case.server();
     let eu = case.server();
     let au = case.server();
-    let mut c = config(&us.url(), Duration::from_secs(5));
-    c.intercom_base_url_eu = eu.url();
-    c.intercom_base_url_au = au.url();
-    let v = HelpcenterVerifier::new(c).expect("config");
+    let (t, c) = config(&us.url(), Duration::from_secs(5));
+    let c = c
+        .with("intercom", "base_url_eu", &eu.url())
+        .with("intercom", "base_url_au", &au.url());
+    let v = build((t, c));
     let creds = creds(Provider::Intercom, &[("token", GOOD), ("region", "eu")]);
     assert_eq!(v.verify(&creds).await, Ok(()));
     assert_eq!(

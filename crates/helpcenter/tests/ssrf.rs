@@ -5,11 +5,12 @@ mod support;
 
 use std::time::Duration;
 
+use integrations_domain::credentials::SealedDefaults;
 use integrations_domain::credentials::Subdomain;
 use integrations_domain::{
     ConnectionVerifier, Credentials, CredentialsInput, FailureReason, Provider,
 };
-use integrations_helpcenter::{ConfigError, HelpcenterConfig, HelpcenterVerifier};
+use integrations_helpcenter::{ConfigError, HelpcenterVerifier, ProvidersConfig};
 use support::{Reply, Server};
 
 fn zendesk() -> Credentials {
@@ -17,17 +18,18 @@ fn zendesk() -> Credentials {
         .with("username", "agent@acme.test")
         .with("token", "good-secret-1234")
         .with("subdomain", "acme");
-    Credentials::parse(Provider::Zendesk, &input, None).expect("valid")
+    Credentials::parse(Provider::Zendesk, &input, SealedDefaults::None).expect("valid")
+}
+
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+fn defaults_with(provider: &str, setting: &str, value: &str) -> ProvidersConfig {
+    support::default_providers().with(provider, setting, value)
 }
 
 fn guarded(template: &str) -> HelpcenterVerifier {
-    HelpcenterVerifier::new(HelpcenterConfig {
-        timeout: Duration::from_secs(5),
-        allow_private_networks: false,
-        zendesk_base_url: template.to_owned(),
-        ..HelpcenterConfig::default()
-    })
-    .expect("config")
+    HelpcenterVerifier::new(TIMEOUT, &defaults_with("zendesk", "base_url", template))
+        .expect("config")
 }
 
 fn ok_server() -> Server {
@@ -80,12 +82,9 @@ async fn ipv4_mapped_ipv6_and_metadata_literals_are_refused() {
 #[tokio::test]
 async fn the_same_server_is_reachable_when_private_networks_are_allowed() {
     let server = ok_server();
-    let v = HelpcenterVerifier::new(HelpcenterConfig {
-        allow_private_networks: true,
-        zendesk_base_url: server.url(),
-        ..HelpcenterConfig::default()
-    })
-    .expect("config");
+    let mut config = defaults_with("zendesk", "base_url", &server.url());
+    config.allow_private_networks = true;
+    let v = HelpcenterVerifier::new(TIMEOUT, &config).expect("config");
     assert_eq!(v.verify(&zendesk()).await, Ok(()));
 }
 
@@ -113,30 +112,30 @@ fn bad_templates_are_refused_at_startup() {
         "https://x.zendesk.com/{subdomain}",
         "zendesk.com",
     ] {
-        let r = HelpcenterVerifier::new(HelpcenterConfig {
-            zendesk_base_url: bad.to_owned(),
-            ..HelpcenterConfig::default()
-        });
+        let r = HelpcenterVerifier::new(TIMEOUT, &defaults_with("zendesk", "base_url", bad));
         assert!(
             matches!(
-                r,
-                Err(ConfigError::InvalidBaseUrl {
-                    setting: "zendesk.base_url",
-                    ..
-                })
+                &r,
+                Err(ConfigError::InvalidBaseUrl { setting, .. }) if setting == "zendesk.base_url"
             ),
             "{bad}: {r:?}"
         );
     }
-    let r = HelpcenterVerifier::new(HelpcenterConfig {
-        intercom_base_url: "https://{subdomain}.intercom.io".to_owned(),
-        ..HelpcenterConfig::default()
-    });
+    let r = HelpcenterVerifier::new(
+        TIMEOUT,
+        &defaults_with("intercom", "base_url", "https://{subdomain}.intercom.io"),
+    );
     assert!(r.is_err(), "Intercom has no subdomain");
-    let r = HelpcenterVerifier::new(HelpcenterConfig {
-        timeout: Duration::ZERO,
-        ..HelpcenterConfig::default()
-    });
+    let r = HelpcenterVerifier::new(Duration::ZERO, &support::default_providers());
     assert!(matches!(r, Err(ConfigError::ZeroTimeout)));
-    assert!(HelpcenterVerifier::new(HelpcenterConfig::default()).is_ok());
+    // config/default.toml configures every client.
+    assert!(HelpcenterVerifier::new(TIMEOUT, &support::default_providers()).is_ok());
+    // A provider left out of the configuration is named.
+    let mut missing = support::default_providers();
+    missing.providers.remove("knowledgeowl");
+    let r = HelpcenterVerifier::new(TIMEOUT, &missing);
+    assert!(
+        matches!(&r, Err(ConfigError::Missing { provider, setting: "base_url" }) if provider == "knowledgeowl"),
+        "{r:?}"
+    );
 }

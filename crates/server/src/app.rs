@@ -1,39 +1,47 @@
-//! Wiring: settings → adapters → service → HTTP server.
+//! Wiring: settings → adapters → domain services → HTTP server. No provider, no policy and no
+//! use case lives here: the domain decides, the adapters act, this file connects them.
 
 use crate::settings::Settings;
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer};
-use integrations_api::{configure, request_id, ApiState};
-use integrations_domain::ports::PlatformVerifiers;
-use integrations_domain::{AccountName, Platform};
-use integrations_helpcenter::{HelpcenterConfig, HelpcenterVerifier};
-use integrations_storage_verifier::{StorageVerifier, StorageVerifierConfig};
+use integrations_api::{Api, ApiConfig, DynAccess, DynIntegrations};
+use integrations_cloud_storage::StorageVerifier;
+use integrations_domain::service::{database_is_fresh, KeyPolicyError};
+use integrations_domain::{
+    AccessService, ApiKey, ApiKeyStore, ConnectionVerifier, CredentialVault, Entropy,
+    IntegrationService, IntegrationStore, KeyRegistry, KeyService, Platform, PlatformVerifiers,
+    ServiceError,
+};
+use integrations_helpcenter::HelpcenterVerifier;
 use integrations_store::{Store, StoreOptions};
-use integrations_vault::{EnvelopeVault, KeyRing};
+use integrations_vault::{EnvelopeVault, KeyRing, KeyRingError, SystemEntropy};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Why the service could not start.
+/// Why the service (or a command) could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("master key: {0}")]
-    KeyRing(#[from] integrations_vault::KeyRingError),
+    KeyRing(#[from] KeyRingError),
+    #[error(
+        "master key: the key file {path} does not exist, but this database was encrypted with \
+         master key id(s) {known}; restore that file (or set vault.master_key) instead of \
+         starting with a new key"
+    )]
+    KeyFileMissing { path: String, known: String },
     #[error("database: {0}")]
     Store(#[from] integrations_store::StoreError),
     #[error("database: {0}")]
     Repository(#[from] integrations_domain::RepositoryError),
-    #[error("the configured master key does not match this database: {0} (refusing to start; configure the key this database was encrypted with)")]
-    Fingerprint(#[from] integrations_store::FingerprintError),
-    #[error("help-center verifier: {0}")]
-    Helpcenter(#[from] integrations_helpcenter::ConfigError),
-    #[error("cloud storage verifier: {0}")]
-    Storage(String),
+    #[error("master key: {0}")]
+    KeyPolicy(#[from] KeyPolicyError),
+    #[error("provider settings: {0}")]
+    Providers(#[from] integrations_outbound::ConfigError),
+    #[error("{0}")]
+    Service(#[from] ServiceError),
     #[error("server: {0}")]
     Io(#[from] std::io::Error),
-    #[error("could not generate an API key: {0}")]
-    Vault(#[from] integrations_domain::VaultError),
 }
 
 /// Opens the database of the settings and applies pending migrations.
@@ -49,61 +57,87 @@ pub async fn open_store(settings: &Settings) -> Result<Store, StartError> {
     Ok(store)
 }
 
-/// The key ring: `vault.master_key`, else `vault.master_key_file`, else a new file.
-pub fn load_key_ring(settings: &Settings) -> Result<KeyRing, StartError> {
+/// The key ring: `vault.master_key`, else `vault.master_key_file`. A missing file is
+/// generated only for a database that never saw a master key; otherwise starting with a new
+/// key would make every stored credential unreadable, so it is refused, naming the key ids the
+/// database knows. Nothing is written on any refusal.
+pub async fn load_key_ring(settings: &Settings, store: &Store) -> Result<KeyRing, StartError> {
+    load_key_ring_with(settings, store, true).await
+}
+
+/// Like [`load_key_ring`]; `generate_if_fresh: false` never writes a key file (the `keys`
+/// commands).
+pub async fn load_key_ring_with(
+    settings: &Settings,
+    store: &Store,
+    generate_if_fresh: bool,
+) -> Result<KeyRing, StartError> {
     if let Some(inline) = &settings.vault.master_key {
         return Ok(KeyRing::from_text(inline)?);
     }
     let path = &settings.vault.master_key_file;
-    if path.exists() {
-        return Ok(KeyRing::load_file(path)?);
+    match KeyRing::load_file(path, settings.vault.allow_insecure_key_file) {
+        Err(e @ KeyRingError::NotFound { .. }) if !generate_if_fresh => Err(e.into()),
+        Err(KeyRingError::NotFound { .. }) => {
+            if !database_is_fresh(store).await? {
+                let known: Vec<String> = store
+                    .fingerprints()
+                    .await?
+                    .keys()
+                    .chain(store.sealed_per_key().await?.keys())
+                    .map(u32::to_string)
+                    .collect();
+                return Err(StartError::KeyFileMissing {
+                    path: path.display().to_string(),
+                    known: known.join(", "),
+                });
+            }
+            let (ring, _) = KeyRing::load_or_generate_file(path)?;
+            tracing::warn!(
+                path = %path.display(),
+                "no master key was configured: generated a new one. Back this file up; without it the stored credentials cannot be read"
+            );
+            Ok(ring)
+        }
+        other => Ok(other?),
     }
-    let ring = KeyRing::generate_file(path)?;
-    tracing::warn!(
-        path = %path.display(),
-        "no master key was configured: generated a new one. Back this file up; without it the stored credentials cannot be read"
-    );
-    Ok(ring)
 }
 
-/// A new API key for account `name`, printed by the caller.
-pub async fn create_api_key(
-    store: &Store,
-    name: &str,
-) -> Result<integrations_domain::ApiKey, StartError> {
-    use integrations_domain::AccountRepository;
-    let name = AccountName::parse(name)
-        .map_err(|e| StartError::Io(std::io::Error::new(std::io::ErrorKind::InvalidInput, e)))?;
-    let key = integrations_vault::generate_api_key()?;
-    let account = store.ensure_account(&name).await?;
-    store.add_api_key(account, &key.digest()).await?;
-    Ok(key)
+/// The vault of `ring`, checked against the database (read-only; a refusal changes nothing),
+/// then remembered.
+pub async fn checked_vault(
+    store: &Arc<Store>,
+    ring: KeyRing,
+) -> Result<Arc<EnvelopeVault>, StartError> {
+    let fingerprints = ring.fingerprints();
+    let vault = Arc::new(EnvelopeVault::new(ring));
+    let keys = KeyService::new(store.clone(), vault.clone());
+    keys.check_ring(&fingerprints).await?;
+    keys.remember_ring(&fingerprints).await?;
+    Ok(vault)
 }
 
+/// The API-key use cases on `store`.
+pub fn access_service(settings: &Settings, store: Arc<Store>) -> DynAccess {
+    AccessService::new(
+        store as Arc<dyn ApiKeyStore>,
+        Arc::new(SystemEntropy::new()) as Arc<dyn Entropy>,
+        Duration::from_millis(settings.auth.cache_ttl_ms),
+    )
+}
+
+/// Every verifier, each reading its own `providers.*` settings.
 fn verifiers(settings: &Settings) -> Result<PlatformVerifiers, StartError> {
     let timeout = Duration::from_millis(settings.verify.timeout_ms);
-    let p = &settings.providers;
-    let storage = StorageVerifier::new(StorageVerifierConfig {
-        timeout,
-        s3_base_url: Some(p.s3.base_url.trim().to_owned()).filter(|u| !u.is_empty()),
-        r2_base_url: p.r2.base_url.clone(),
-    })
-    .map_err(|e| StartError::Storage(e.to_string()))?;
-    let helpcenter = HelpcenterVerifier::new(HelpcenterConfig {
-        timeout,
-        allow_private_networks: p.allow_private_networks,
-        zendesk_base_url: p.zendesk.base_url.clone(),
-        intercom_base_url: p.intercom.base_url.clone(),
-        intercom_base_url_eu: p.intercom.base_url_eu.clone(),
-        intercom_base_url_au: p.intercom.base_url_au.clone(),
-        helpscout_base_url: p.helpscout.base_url.clone(),
-        helpjuice_base_url: p.helpjuice.base_url.clone(),
-        freshdesk_base_url: p.freshdesk.base_url.clone(),
-        knowledgeowl_base_url: p.knowledgeowl.base_url.clone(),
-    })?;
     Ok(PlatformVerifiers::new()
-        .with(Platform::Cloud, Arc::new(storage))
-        .with(Platform::Helpcenter, Arc::new(helpcenter)))
+        .with(
+            Platform::Cloud,
+            Arc::new(StorageVerifier::new(timeout, &settings.providers)?),
+        )
+        .with(
+            Platform::Helpcenter,
+            Arc::new(HelpcenterVerifier::new(timeout, &settings.providers)?),
+        ))
 }
 
 /// A built, bound, not yet running server.
@@ -111,44 +145,41 @@ pub struct Application {
     port: u16,
     server: Server,
     /// The API key created on an empty database (shown once by `serve`).
-    pub first_api_key: Option<integrations_domain::ApiKey>,
+    pub first_api_key: Option<ApiKey>,
 }
 
 impl Application {
-    /// Everything `serve` does before accepting requests: key ring, database, migrations,
-    /// master-key fingerprint check, first API key, verifiers, binding the listener.
+    /// Everything `serve` does before accepting requests: database and migrations, key ring
+    /// and the master-key check, first API key, verifiers, binding the listener.
     pub async fn build(settings: &Settings) -> Result<Self, StartError> {
-        let key_ring = load_key_ring(settings)?;
-        let store = open_store(settings).await?;
-        store
-            .check_key_fingerprints(&key_ring.fingerprints())
-            .await?;
-        let first_api_key = {
-            use integrations_domain::AccountRepository;
-            let key = integrations_vault::generate_api_key()?;
-            let name = AccountName::parse("default").map_err(|e| {
-                StartError::Io(std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
-            })?;
-            store
-                .create_first_api_key(&name, &key.digest())
-                .await?
-                .map(|_| key)
+        let store = Arc::new(open_store(settings).await?);
+        let ring = load_key_ring(settings, &store).await?;
+        let vault = checked_vault(&store, ring).await?;
+        let access = Arc::new(access_service(settings, store.clone()));
+        let first_api_key = access.bootstrap().await?;
+        let integrations: Arc<DynIntegrations> = Arc::new(IntegrationService::new(
+            store.clone() as Arc<dyn IntegrationStore>,
+            vault as Arc<dyn CredentialVault>,
+            Arc::new(verifiers(settings)?) as Arc<dyn ConnectionVerifier>,
+        ));
+        let config = ApiConfig {
+            trusted_proxies: settings.server.trusted_proxies.clone(),
+            ..ApiConfig::default()
         };
-        let store = Arc::new(store);
-        let state = ApiState::new(
-            store.clone(),
-            store,
-            Arc::new(EnvelopeVault::new(key_ring)),
-            Arc::new(verifiers(settings)?),
-        );
         let listener = TcpListener::bind(&settings.server.bind)?;
         let port = listener.local_addr()?.port();
         let mut server = HttpServer::new(move || {
-            App::new()
-                .wrap(from_fn(request_id::middleware))
-                .configure(configure(state.clone()))
+            App::new().service(integrations_api::service(Api {
+                integrations: integrations.clone(),
+                access: access.clone(),
+                config: config.clone(),
+            }))
         })
         .listen(listener)?
+        .client_request_timeout(Duration::from_millis(
+            settings.server.client_request_timeout_ms,
+        ))
+        .max_connections(settings.server.max_connections)
         .shutdown_timeout(settings.server.shutdown_timeout_s);
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);

@@ -3,10 +3,12 @@
 //!
 //! # Layout
 //! * [`settings`]: layered configuration (API.md section 5).
-//! * [`app`]: builds the adapters from settings, checks the master key against the database,
-//!   creates the first API key, and runs the HTTP server (`Application`).
+//! * [`app`]: builds the adapters from settings, hands them to the domain's services (the
+//!   master-key check, the first API key) and the services to the HTTP scope
+//!   (`Application`).
 //! * [`telemetry`]: the tracing subscriber.
-//! * `main.rs`: the CLI (`serve`, `migrate`, `api-key create`).
+//! * `main.rs`: the CLI (`serve`, `migrate`, `api-key create|list|revoke`,
+//!   `keys generate|rewrap|status`, `config`).
 
 pub mod app;
 pub mod settings;

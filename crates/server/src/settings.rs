@@ -1,32 +1,56 @@
-//! Layered configuration: built-in defaults (`config/default.toml` compiled in), then
-//! `config/default.toml`, then `config/$INTEGRATIONS_ENV.toml`, then `INTEGRATIONS__…`
-//! environment variables (double underscore between levels).
+//! Layered configuration (API.md section 5): built-in defaults (`config/default.toml`
+//! compiled in), then `config/default.toml`, then `config/$INTEGRATIONS_ENV.toml`, then
+//! `INTEGRATIONS__…` environment variables (double underscore between levels).
+//!
+//! The `[providers]` section is not interpreted here: it deserialises straight into the
+//! adapters' [`ProvidersConfig`] (a map keyed by provider), so this crate holds no
+//! per-provider code.
 
+use integrations_outbound::ProvidersConfig;
 use secrecy::SecretString;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize, Serializer};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-const BUILT_IN: &str = include_str!("../../../config/default.toml");
+pub(crate) const BUILT_IN: &str = include_str!("../../../config/default.toml");
 
-#[derive(Debug, Deserialize)]
+/// What every secret setting shows in `integrations config` and in `Debug`.
+pub const REDACTED: &str = "[redacted]";
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub vault: VaultSettings,
     pub verify: VerifySettings,
-    pub providers: ProvidersSettings,
-    pub log: LogSettings,
+    pub providers: ProvidersConfig,
+    pub limits: LimitsSettings,
+    pub export: ExportSettings,
+    pub auth: AuthSettings,
+    pub logging: LoggingSettings,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct ServerSettings {
+    /// Listen address.
     pub bind: String,
+    /// Worker threads; 0 = one per core.
     pub workers: usize,
+    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
     pub shutdown_timeout_s: u64,
+    /// Peers whose `X-Forwarded-For` is believed (the audit trail's `clientIp`).
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Longest wait for a client's request head (and for a body to arrive), in ms.
+    pub client_request_timeout_ms: u64,
+    /// Most connections open at once per worker.
+    pub max_connections: usize,
 }
 
-/// `Debug` shows only the scheme of the URL (it may carry a password).
+/// `Debug` and `config` show the URL without its password.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     pub url: String,
     pub connect_timeout_ms: u64,
@@ -34,11 +58,17 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
 }
 
+impl DatabaseSettings {
+    /// The URL with any password replaced by `[redacted]`.
+    pub fn redacted_url(&self) -> String {
+        redact_url_password(&self.url)
+    }
+}
+
 impl std::fmt::Debug for DatabaseSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let scheme = self.url.split(':').next().unwrap_or_default();
         f.debug_struct("DatabaseSettings")
-            .field("url", &format_args!("{scheme}://…"))
+            .field("url", &self.redacted_url())
             .field("connect_timeout_ms", &self.connect_timeout_ms)
             .field("query_timeout_ms", &self.query_timeout_ms)
             .field("max_connections", &self.max_connections)
@@ -46,47 +76,114 @@ impl std::fmt::Debug for DatabaseSettings {
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct VaultSettings {
-    pub master_key_file: PathBuf,
-    /// Never shown by `Debug`.
-    pub master_key: Option<SecretString>,
+impl Serialize for DatabaseSettings {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Shown<'a> {
+            url: String,
+            connect_timeout_ms: &'a u64,
+            query_timeout_ms: &'a u64,
+            max_connections: &'a u32,
+        }
+        Shown {
+            url: self.redacted_url(),
+            connect_timeout_ms: &self.connect_timeout_ms,
+            query_timeout_ms: &self.query_timeout_ms,
+            max_connections: &self.max_connections,
+        }
+        .serialize(s)
+    }
 }
 
-#[derive(Debug, Deserialize)]
+/// `scheme://user:password@host/…` → `scheme://user:[redacted]@host/…`; also a `password=`
+/// query parameter.
+pub fn redact_url_password(url: &str) -> String {
+    let mut out = url.to_owned();
+    if let Some(scheme_end) = out.find("://") {
+        let rest_start = scheme_end + 3;
+        let authority_end = out[rest_start..]
+            .find(['/', '?', '#'])
+            .map_or(out.len(), |i| rest_start + i);
+        if let Some(at) = out[rest_start..authority_end].rfind('@') {
+            let userinfo = &out[rest_start..rest_start + at];
+            if let Some(colon) = userinfo.find(':') {
+                let start = rest_start + colon + 1;
+                out.replace_range(start..rest_start + at, REDACTED);
+            }
+        }
+    }
+    if let Some(q) = out.find("password=") {
+        let start = q + "password=".len();
+        let end = out[start..].find('&').map_or(out.len(), |i| start + i);
+        out.replace_range(start..end, REDACTED);
+    }
+    out
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VaultSettings {
+    pub master_key_file: PathBuf,
+    /// Never shown by `Debug` or `config`.
+    #[serde(serialize_with = "redacted_option")]
+    pub master_key: Option<SecretString>,
+    /// Start even when the key file is readable by group or others (refused by default, as
+    /// ssh does with a private key).
+    pub allow_insecure_key_file: bool,
+}
+
+fn redacted_option<S: Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(_) => s.serialize_some(REDACTED),
+        None => s.serialize_none(),
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct VerifySettings {
     pub timeout_ms: u64,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct BaseUrl {
-    pub base_url: String,
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSettings {
+    /// Per API key, every endpoint (0 = no limit).
+    pub requests_per_minute: u32,
+    /// Per API key, endpoints that call a provider (0 = no limit).
+    pub outbound_per_minute: u32,
+    /// Per account, provider calls in flight at once (0 = no limit).
+    pub outbound_concurrency_per_account: u32,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct IntercomUrls {
-    pub base_url: String,
-    pub base_url_eu: String,
-    pub base_url_au: String,
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportSettings {
+    pub max_object_bytes: u64,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct ProvidersSettings {
-    pub allow_private_networks: bool,
-    pub s3: BaseUrl,
-    pub r2: BaseUrl,
-    pub zendesk: BaseUrl,
-    pub intercom: IntercomUrls,
-    pub helpscout: BaseUrl,
-    pub helpjuice: BaseUrl,
-    pub freshdesk: BaseUrl,
-    pub knowledgeowl: BaseUrl,
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// How long a key lookup is cached; a revoked key stops working on every replica within
+    /// this time (at most 5000).
+    pub cache_ttl_ms: u64,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct LogSettings {
-    pub format: String,
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoggingSettings {
+    /// `text` or `json` (one JSON object per line).
+    pub format: LogFormat,
+    /// tracing-subscriber's EnvFilter syntax; `RUST_LOG` wins.
     pub filter: String,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +192,8 @@ pub enum SettingsError {
     Config(#[from] config::ConfigError),
     #[error("configuration: INTEGRATIONS_ENV={env} but {path} does not exist")]
     MissingEnvFile { env: String, path: String },
+    #[error("configuration: {0}")]
+    Invalid(String),
 }
 
 impl Settings {
@@ -126,8 +225,42 @@ impl Settings {
             .prefix_separator("__")
             .separator("__")
             .try_parsing(true)
+            .list_separator(",")
+            .with_list_parse_key("server.trusted_proxies")
             .source(Some(vars.into_iter().collect()));
-        Ok(builder.add_source(env_source).build()?.try_deserialize()?)
+        let settings: Settings = builder.add_source(env_source).build()?.try_deserialize()?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// What deserialising cannot say: names and ranges.
+    fn check(&self) -> Result<(), SettingsError> {
+        let known: Vec<&str> = integrations_domain::Provider::ALL
+            .iter()
+            .map(|p| p.as_str())
+            .collect();
+        if let Some(unknown) = self.providers.unknown_providers(&known).first() {
+            return Err(SettingsError::Invalid(format!(
+                "providers.{unknown} is not a provider (known: {})",
+                known.join(", ")
+            )));
+        }
+        if self.auth.cache_ttl_ms > 5_000 {
+            return Err(SettingsError::Invalid(
+                "auth.cache_ttl_ms must be at most 5000: a revoked key must stop working within 5 seconds".into(),
+            ));
+        }
+        if self.verify.timeout_ms == 0 {
+            return Err(SettingsError::Invalid(
+                "verify.timeout_ms must be greater than zero".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The effective configuration as TOML, every secret redacted (`integrations config`).
+    pub fn to_redacted_toml(&self) -> Result<String, SettingsError> {
+        toml::to_string(self).map_err(|e| SettingsError::Invalid(e.to_string()))
     }
 }
 
@@ -154,14 +287,33 @@ mod tests {
         assert_eq!(s.verify.timeout_ms, 10_000);
         assert!(!s.providers.allow_private_networks);
         assert_eq!(
-            s.providers.zendesk.base_url,
+            s.providers.setting("zendesk", "base_url").unwrap(),
             "https://{subdomain}.zendesk.com"
         );
         assert_eq!(
-            s.providers.intercom.base_url_eu,
+            s.providers.setting("intercom", "base_url_eu").unwrap(),
             "https://api.eu.intercom.io"
         );
-        assert_eq!(s.providers.s3.base_url, "");
+        assert_eq!(s.providers.setting("s3", "base_url").unwrap(), "");
+        assert_eq!(s.limits.requests_per_minute, 600);
+        assert_eq!(s.limits.outbound_per_minute, 60);
+        assert_eq!(s.export.max_object_bytes, 26_214_400);
+        assert_eq!(s.logging.format, LogFormat::Text);
+        assert!(s.server.trusted_proxies.is_empty());
+    }
+
+    /// `config/default.toml` configures every provider of the domain's table (a provider left
+    /// out of it is caught here).
+    #[test]
+    fn every_provider_is_configured() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Settings::load_with(dir.path(), vars(&[])).unwrap();
+        for p in integrations_domain::Provider::ALL {
+            assert!(
+                s.providers.setting(p.as_str(), "base_url").is_ok(),
+                "config/default.toml has no [providers.{p}] base_url"
+            );
+        }
     }
 
     #[test]
@@ -192,6 +344,8 @@ mod tests {
                     "INTEGRATIONS__DATABASE__URL",
                     "postgres://app:pw-s3cret@db/prod",
                 ),
+                ("INTEGRATIONS__SERVER__TRUSTED_PROXIES", "10.0.0.1,10.0.0.2"),
+                ("INTEGRATIONS__LOGGING__FORMAT", "json"),
             ]),
         )
         .unwrap();
@@ -199,7 +353,12 @@ mod tests {
         assert_eq!(s.database.url, "postgres://app:pw-s3cret@db/prod");
         assert_eq!(s.verify.timeout_ms, 2500);
         assert!(s.providers.allow_private_networks);
-        assert_eq!(s.providers.zendesk.base_url, "http://127.0.0.1:1");
+        assert_eq!(
+            s.providers.setting("zendesk", "base_url").unwrap(),
+            "http://127.0.0.1:1"
+        );
+        assert_eq!(s.server.trusted_proxies.len(), 2);
+        assert_eq!(s.logging.format, LogFormat::Json);
         assert_eq!(
             s.vault
                 .master_key
@@ -207,8 +366,45 @@ mod tests {
                 .map(|k| k.expose_secret().to_owned()),
             Some("1:abc".to_owned())
         );
-        assert!(!format!("{s:?}").contains("1:abc"));
-        assert!(!format!("{s:?}").contains("pw-s3cret"));
+        let shown = format!("{s:?}\n{}", s.to_redacted_toml().unwrap());
+        assert!(!shown.contains("1:abc"), "{shown}");
+        assert!(!shown.contains("pw-s3cret"), "{shown}");
+        assert!(
+            shown.contains("postgres://app:[redacted]@db/prod"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn typos_and_bad_values_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        for bad in [
+            ("INTEGRATIONS__PROVIDERS__ZENDEKS__BASE_URL", "https://x"),
+            ("INTEGRATIONS__AUTH__CACHE_TTL_MS", "60000"),
+            ("INTEGRATIONS__LOGGING__FORMAT", "xml"),
+            ("INTEGRATIONS__VERIFY__TIMEOUT_MS", "0"),
+        ] {
+            assert!(
+                Settings::load_with(dir.path(), vars(&[bad])).is_err(),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn passwords_in_urls_are_redacted() {
+        assert_eq!(
+            redact_url_password("postgres://u:secret@h:5432/db?sslmode=require"),
+            "postgres://u:[redacted]@h:5432/db?sslmode=require"
+        );
+        assert_eq!(
+            redact_url_password("postgres://h/db?user=u&password=secret&x=1"),
+            "postgres://h/db?user=u&password=[redacted]&x=1"
+        );
+        assert_eq!(
+            redact_url_password("sqlite://data/x.db"),
+            "sqlite://data/x.db"
+        );
     }
 
     #[test]

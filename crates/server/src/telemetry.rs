@@ -1,6 +1,6 @@
 //! Logs go to stderr (stdout is kept for what a command prints: the first API key, a new key).
 
-use crate::settings::LogSettings;
+use crate::settings::{LogFormat, LoggingSettings};
 use std::io::IsTerminal;
 use tracing_subscriber::filter::Directive;
 use tracing_subscriber::EnvFilter;
@@ -28,8 +28,8 @@ pub fn env_filter(directives: &str) -> EnvFilter {
     filter
 }
 
-/// Installs the global subscriber. `RUST_LOG`, when set, wins over `log.filter`.
-pub fn init(settings: &LogSettings) {
+/// Installs the global subscriber. `RUST_LOG`, when set, wins over `logging.filter`.
+pub fn init(settings: &LoggingSettings) {
     let directives = std::env::var("RUST_LOG")
         .ok()
         .filter(|d| !d.trim().is_empty())
@@ -38,10 +38,9 @@ pub fn init(settings: &LogSettings) {
         .with_env_filter(env_filter(&directives))
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
-    let result = if settings.format == "json" {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
+    let result = match settings.format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
     };
     if result.is_err() {
         eprintln!("a tracing subscriber was already installed");

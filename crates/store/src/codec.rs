@@ -1,8 +1,13 @@
 //! Conversions between domain values and column values shared by both backends.
 
 use integrations_domain::integration::truncate_to_millis;
-use integrations_domain::{FailureReason, Provider, PublicFields, RepositoryError, Verification};
+use integrations_domain::{
+    AccountId, Action, ApiKeyDigest, FailureReason, IntegrationId, KeyId, Outcome, Provider,
+    PublicFields, RepositoryError, Scopes, SealContext, SealedSecrets, VaultError, Verification,
+    VerificationFailure,
+};
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use time::OffsetDateTime;
 
 /// `kek_id` is a `u32`; both backends keep it in a 64-bit integer column with a range check.
@@ -68,9 +73,9 @@ impl<T> VerificationColumns<T> {
             },
             Some(v) => Self {
                 at: Some(time(v.at)),
-                successful: Some(v.successful),
-                message: Some(v.message.clone()),
-                reason: v.reason.map(|r| r.as_str().to_owned()),
+                successful: Some(v.is_successful()),
+                message: Some(v.message().to_owned()),
+                reason: v.reason().map(|r| r.as_str().to_owned()),
             },
         }
     }
@@ -81,25 +86,81 @@ impl<T> VerificationColumns<T> {
     ) -> Result<Option<Verification>, RepositoryError> {
         match (self.at, self.successful, self.message) {
             (None, None, None) => Ok(None),
-            (Some(at), Some(successful), Some(message)) => {
+            (Some(at), Some(true), Some(message)) => Ok(Some(Verification {
+                at: time(at)?,
+                outcome: Outcome::Connected { message },
+            })),
+            (Some(at), Some(false), Some(message)) => {
+                // A failure stored without a reason (never written by this version) reads as
+                // a provider error rather than failing the whole read.
                 let reason = match self.reason {
-                    None => None,
-                    Some(r) => Some(r.parse::<FailureReason>().map_err(|()| {
-                        RepositoryError::other(format!("stored failure reason {r:?} is unknown"))
-                    })?),
+                    None => FailureReason::ProviderError,
+                    Some(r) => reason_from_db(&r)?,
                 };
-                Ok(Some(Verification {
-                    at: time(at)?,
-                    successful,
-                    message,
-                    reason,
-                }))
+                Ok(Some(Verification::failed(
+                    time(at)?,
+                    VerificationFailure::new(reason, message),
+                )))
             }
             _ => Err(RepositoryError::other(
                 "stored last verification is incomplete",
             )),
         }
     }
+}
+
+/// What the vault needs to rewrap a stored row. A row whose columns cannot be read is
+/// reported as `UnsupportedFormat` (left as it is; the sweep goes on).
+pub(crate) fn rewrap_input(
+    account: uuid::Uuid,
+    id: IntegrationId,
+    provider: &str,
+    kek_id: i64,
+    blob: Vec<u8>,
+) -> Result<(SealContext, SealedSecrets), VaultError> {
+    let provider = provider_from_db(provider).map_err(|_| VaultError::UnsupportedFormat)?;
+    let kek_id = kek_from_db(kek_id).map_err(|_| VaultError::UnsupportedFormat)?;
+    Ok((
+        SealContext {
+            account_id: AccountId::from_uuid(account),
+            integration_id: id,
+            provider,
+        },
+        SealedSecrets { kek_id, blob },
+    ))
+}
+
+pub(crate) fn reason_from_db(r: &str) -> Result<FailureReason, RepositoryError> {
+    r.parse::<FailureReason>()
+        .map_err(|_| RepositoryError::other(format!("stored failure reason {r:?} is unknown")))
+}
+
+pub(crate) fn action_from_db(a: &str) -> Result<Action, RepositoryError> {
+    a.parse::<Action>()
+        .map_err(|_| RepositoryError::other(format!("stored action {a:?} is unknown")))
+}
+
+pub(crate) fn scopes_from_db(s: &str) -> Result<Scopes, RepositoryError> {
+    Scopes::parse(s).map_err(|_| RepositoryError::other(format!("stored scopes {s:?} are invalid")))
+}
+
+pub(crate) fn key_id_from_db(k: &str) -> Result<KeyId, RepositoryError> {
+    KeyId::parse(k).map_err(|_| RepositoryError::other(format!("stored key id {k:?} is invalid")))
+}
+
+pub(crate) fn ip_from_db(ip: Option<String>) -> Result<Option<IpAddr>, RepositoryError> {
+    ip.map(|ip| {
+        ip.parse::<IpAddr>()
+            .map_err(|_| RepositoryError::other(format!("stored client address {ip:?} is invalid")))
+    })
+    .transpose()
+}
+
+pub(crate) fn digest_from_db(d: &[u8]) -> Result<ApiKeyDigest, RepositoryError> {
+    let bytes: [u8; 32] = d
+        .try_into()
+        .map_err(|_| RepositoryError::other("stored key digest is not 32 bytes"))?;
+    Ok(ApiKeyDigest::from_bytes(bytes))
 }
 
 #[cfg(test)]

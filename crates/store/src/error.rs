@@ -33,27 +33,6 @@ pub enum StoreError {
     Repository(#[from] RepositoryError),
 }
 
-/// Errors of [`crate::Store::check_key_fingerprints`].
-#[derive(Debug, thiserror::Error)]
-pub enum FingerprintError {
-    /// The database remembers another fingerprint for this key id.
-    #[error(
-        "the configured master key does not match the key this database was encrypted with \
-         (key id {kek_id})"
-    )]
-    Mismatch { kek_id: u32 },
-    /// Integrations are still sealed under a key this database knows but the configuration
-    /// does not provide (they could not be opened).
-    #[error(
-        "integrations in this database are encrypted with key id {kek_id}, which is not \
-         configured: add that key (decrypt-only) or rewrap the integrations first"
-    )]
-    MissingKey { kek_id: u32 },
-    /// The database failed.
-    #[error(transparent)]
-    Repository(#[from] RepositoryError),
-}
-
 /// Maps a query error. `NotFound` for a missing row, `Conflict` for a unique violation,
 /// `Unavailable` for a lost connection or a SQLite lock held past `busy_timeout`, `Other`
 /// otherwise.
@@ -98,6 +77,12 @@ where
 /// Logs connection errors of the pool (establishing or validating a connection).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct TracingErrorSink;
+
+impl<E: std::error::Error + 'static> diesel::r2d2::HandleError<E> for TracingErrorSink {
+    fn handle_error(&self, error: E) {
+        tracing::warn!(error = %error, "database connection failed");
+    }
+}
 
 impl<E: std::fmt::Display + 'static> bb8::ErrorSink<E> for TracingErrorSink {
     fn sink(&self, error: E) {

@@ -1,19 +1,22 @@
-//! `IntegrationRepository` and `AccountRepository` on diesel + diesel-async, for PostgreSQL
-//! and the embedded SQLite default. One [`Store`] type; the URL picks the backend.
+//! The storage adapter: every storage port of the domain (`IntegrationRepository`,
+//! `AuditLog`, `ApiKeyStore`, `KeyRegistry`) on diesel, for PostgreSQL and the embedded
+//! SQLite default. One [`Store`] type; the URL picks the backend.
 //!
 //! # Layout
-//! * [`Store`], [`StoreOptions`] (this file): connecting, migrating, the repository traits
-//!   (dispatch to the backend), vault key fingerprints and rotation helpers.
-//! * `schema`: diesel tables per backend (same column names, different SQL types).
+//! * [`Store`], [`StoreOptions`] (this file): connecting, migrating, pool state, and the port
+//!   implementations, each a dispatch to the backend module.
+//! * `url`: which backend a database URL names.
 //! * `queries`: the queries both backends share, written once as a macro expanded in each
-//!   backend module.
-//! * `pg`, `sqlite`: pool setup, embedded migrations (`migrations/postgres`,
-//!   `migrations/sqlite`) and the first-key transaction of each backend.
-//! * `codec`: domain value ⇄ column value conversions (JSON public fields, millisecond
-//!   timestamps, `kek_id`).
-//! * [`error`]: [`StoreError`], [`FingerprintError`], and how diesel and pool errors become
-//!   `RepositoryError`s (`Unavailable` for connection trouble, `Conflict` for unique
-//!   violations, `NotFound` for missing rows, `Other` otherwise).
+//!   backend module (async on PostgreSQL, synchronous on SQLite).
+//! * `pg`: diesel-async + bb8, transactions around each change and its event, advisory locks
+//!   (migrations, first key), the rewrap sweep with `FOR UPDATE SKIP LOCKED`.
+//! * `sqlite`: synchronous diesel on the blocking pool, reader pool + one writer, `BEGIN
+//!   IMMEDIATE` for every write, the rewrap sweep with compare-and-set.
+//! * `schema`: diesel tables per backend (same column names, different SQL types).
+//! * `codec`: domain value ⇄ column value conversions.
+//! * [`error`]: [`StoreError`] and how diesel and pool errors become `RepositoryError`s
+//!   (`Unavailable` for connection trouble, `Conflict` for unique violations, `NotFound` for
+//!   missing rows, `Other` otherwise).
 //! * [`testing`] (feature `testing`): [`testing::FreshPostgres`], a throw-away database per
 //!   test run.
 //!
@@ -27,16 +30,19 @@ mod schema;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod url;
 
-pub use error::{FingerprintError, StoreError};
+pub use error::StoreError;
 
 use async_trait::async_trait;
 use integrations_domain::{
-    AccountId, AccountName, AccountRepository, ApiKeyDigest, IntegrationId, IntegrationRecord,
-    IntegrationRepository, ListQuery, Page, RepositoryError, SealedSecrets, Verification,
+    AccountId, AccountName, ApiKeyDigest, ApiKeyRecord, ApiKeyStore, AuditEvent, AuditLog,
+    CredentialVault, EventQuery, IntegrationId, IntegrationRecord, IntegrationRepository, KeyId,
+    KeyRegistry, ListQuery, Listed, NewApiKey, Page, RepositoryError, RewrapBatch, Verification,
 };
 use std::collections::BTreeMap;
 use std::time::Duration;
+use time::OffsetDateTime;
 
 /// Pool settings.
 #[derive(Clone, Debug)]
@@ -45,9 +51,10 @@ pub struct StoreOptions {
     /// with `Unavailable`. Short, so that a down database answers 503 quickly instead of
     /// hanging requests.
     pub connect_timeout: Duration,
-    /// Most connections kept open (SQLite `:memory:` always uses one).
+    /// Most connections kept open (SQLite: readers; writes use one more connection;
+    /// `:memory:` always uses one).
     pub max_connections: u32,
-    /// How long a SQLite write waits for another writer's lock before failing.
+    /// How long a SQLite write waits for another process's lock before failing.
     pub sqlite_busy_timeout: Duration,
     /// How long `migrate` waits to connect (it does not use the pool's checkout timeout).
     pub migrate_connect_timeout: Duration,
@@ -68,41 +75,15 @@ impl Default for StoreOptions {
     }
 }
 
-/// Which database a URL names.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Target {
-    Postgres,
-    Sqlite(sqlite::Location),
-}
-
-/// `sqlite://PATH` (relative, or absolute as `sqlite:///abs/path.db`), `sqlite:PATH`,
-/// `sqlite::memory:`, `postgres://…`, `postgresql://…`.
-fn parse_url(url: &str) -> Result<Target, StoreError> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(Target::Postgres);
-    }
-    if let Some(rest) = url.strip_prefix("sqlite:") {
-        if rest == ":memory:" || rest == "//:memory:" {
-            return Ok(Target::Sqlite(sqlite::Location::Memory));
-        }
-        let path = rest.strip_prefix("//").unwrap_or(rest);
-        if path.is_empty() {
-            return Err(StoreError::InvalidUrl("the SQLite URL names no file"));
-        }
-        if path.contains('?') {
-            return Err(StoreError::InvalidUrl(
-                "SQLite URLs take no query parameters",
-            ));
-        }
-        return Ok(Target::Sqlite(sqlite::Location::File(path.into())));
-    }
-    let scheme = url
-        .split_once(':')
-        .map(|(s, _)| s)
-        .filter(|s| s.len() <= 20 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '+'))
-        .unwrap_or("")
-        .to_owned();
-    Err(StoreError::UnsupportedUrl { scheme })
+/// How full the connection pool is (for metrics).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolState {
+    /// Connections open.
+    pub connections: u32,
+    /// Of those, idle.
+    pub idle: u32,
+    /// The most the pool opens.
+    pub max: u32,
 }
 
 #[derive(Clone)]
@@ -111,7 +92,7 @@ enum Backend {
     Sqlite(sqlite::Pool),
 }
 
-/// The repositories on a database. Cheap to clone (the pool is shared).
+/// The storage ports on a database. Cheap to clone (the pools are shared).
 #[derive(Clone)]
 pub struct Store {
     backend: Backend,
@@ -151,9 +132,9 @@ impl Store {
     /// file but opens no connection yet: an unreachable server shows up as `Unavailable` on
     /// first use, so call [`Store::migrate`] (or `ping`) at start.
     pub async fn connect(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
-        let backend = match parse_url(url)? {
-            Target::Postgres => Backend::Postgres(pg::build_pool(url, &options)),
-            Target::Sqlite(location) => {
+        let backend = match url::parse_url(url)? {
+            url::Target::Postgres => Backend::Postgres(pg::build_pool(url, &options)),
+            url::Target::Sqlite(location) => {
                 Backend::Sqlite(sqlite::build_pool(&location, &options).await?)
             }
         };
@@ -180,74 +161,23 @@ impl Store {
         }
     }
 
-    /// Checks the configured key-encryption keys against the fingerprints this database
-    /// remembers: a differing fingerprint is a `Mismatch` (wrong master key); an unknown one
-    /// is remembered. A remembered key that is not configured while integrations still use
-    /// it is a `MissingKey`.
-    pub async fn check_key_fingerprints(
-        &self,
-        fingerprints: &[(u32, [u8; 32])],
-    ) -> Result<(), FingerprintError> {
-        let stored = dispatch!(self.store_fingerprints(fingerprints))?;
-        for (kek_id, fingerprint) in fingerprints {
-            if stored
-                .get(kek_id)
-                .is_some_and(|s| s.as_slice() != fingerprint.as_slice())
-            {
-                return Err(FingerprintError::Mismatch { kek_id: *kek_id });
-            }
+    /// How full the pool is.
+    pub fn pool_state(&self) -> PoolState {
+        match &self.backend {
+            Backend::Postgres(pool) => pg::pool_state(pool, self.options.max_connections),
+            Backend::Sqlite(pool) => sqlite::pool_state(pool),
         }
-        let unconfigured: Vec<u32> = stored
-            .keys()
-            .copied()
-            .filter(|id| !fingerprints.iter().any(|(k, _)| k == id))
-            .collect();
-        if !unconfigured.is_empty() {
-            let per_kek = self.integrations_per_kek().await?;
-            if let Some(kek_id) = unconfigured
-                .into_iter()
-                .find(|id| per_kek.get(id).is_some_and(|n| *n > 0))
-            {
-                return Err(FingerprintError::MissingKey { kek_id });
-            }
-        }
-        Ok(())
-    }
-
-    /// How many integrations each key-encryption key seals (keys sealing none are absent).
-    pub async fn integrations_per_kek(&self) -> Result<BTreeMap<u32, u64>, RepositoryError> {
-        dispatch!(self.integrations_per_kek())
-    }
-
-    /// A batch of a rotation sweep: up to `limit` integrations of any account sealed under
-    /// `kek_id`, in id order, after `after` (the last id of the previous batch).
-    pub async fn integrations_sealed_with(
-        &self,
-        kek_id: u32,
-        after: Option<IntegrationId>,
-        limit: u32,
-    ) -> Result<Vec<IntegrationRecord>, RepositoryError> {
-        dispatch!(self.sealed_with(kek_id, after, limit))
-    }
-
-    /// Replaces the sealed secrets of one integration if they still equal `expected`
-    /// (compare-and-set; `updated_at` is untouched since the credentials did not change).
-    /// `false` when the row is gone or was changed meanwhile.
-    pub async fn replace_sealed(
-        &self,
-        account: AccountId,
-        id: IntegrationId,
-        expected: &SealedSecrets,
-        sealed: &SealedSecrets,
-    ) -> Result<bool, RepositoryError> {
-        dispatch!(self.replace_sealed(account, id, expected, sealed))
     }
 }
 
 #[async_trait]
 impl IntegrationRepository for Store {
-    async fn insert(&self, record: &IntegrationRecord) -> Result<(), RepositoryError> {
-        dispatch!(self.insert(record))
+    async fn insert(
+        &self,
+        record: &IntegrationRecord,
+        event: &AuditEvent,
+    ) -> Result<(), RepositoryError> {
+        dispatch!(self.insert(record, event))
     }
 
     async fn get(
@@ -258,19 +188,29 @@ impl IntegrationRepository for Store {
         dispatch!(self.get(account, id))
     }
 
-    async fn update(&self, record: &IntegrationRecord) -> Result<(), RepositoryError> {
-        dispatch!(self.update(record))
+    async fn update(
+        &self,
+        record: &IntegrationRecord,
+        expected_updated_at: OffsetDateTime,
+        event: &AuditEvent,
+    ) -> Result<(), RepositoryError> {
+        dispatch!(self.update(record, expected_updated_at, event))
     }
 
-    async fn delete(&self, account: AccountId, id: IntegrationId) -> Result<(), RepositoryError> {
-        dispatch!(self.delete(account, id))
+    async fn delete(
+        &self,
+        account: AccountId,
+        id: IntegrationId,
+        event: &AuditEvent,
+    ) -> Result<(), RepositoryError> {
+        dispatch!(self.delete(account, id, event))
     }
 
     async fn list(
         &self,
         account: AccountId,
         query: &ListQuery,
-    ) -> Result<Page<IntegrationRecord>, RepositoryError> {
+    ) -> Result<Page<Listed<IntegrationRecord>>, RepositoryError> {
         dispatch!(self.list(account, query))
     }
 
@@ -278,9 +218,11 @@ impl IntegrationRepository for Store {
         &self,
         account: AccountId,
         id: IntegrationId,
+        checked_version: OffsetDateTime,
         verification: &Verification,
-    ) -> Result<(), RepositoryError> {
-        dispatch!(self.record_verification(account, id, verification))
+        event: &AuditEvent,
+    ) -> Result<bool, RepositoryError> {
+        dispatch!(self.record_verification(account, id, checked_version, verification, event))
     }
 
     async fn ping(&self) -> Result<(), RepositoryError> {
@@ -289,71 +231,98 @@ impl IntegrationRepository for Store {
 }
 
 #[async_trait]
-impl AccountRepository for Store {
+impl AuditLog for Store {
+    async fn append(&self, event: &AuditEvent) -> Result<(), RepositoryError> {
+        dispatch!(self.append(event))
+    }
+
+    async fn events(
+        &self,
+        account: AccountId,
+        query: &EventQuery,
+    ) -> Result<Page<AuditEvent>, RepositoryError> {
+        dispatch!(self.events(account, query))
+    }
+}
+
+#[async_trait]
+impl ApiKeyStore for Store {
     async fn ensure_account(&self, name: &AccountName) -> Result<AccountId, RepositoryError> {
         dispatch!(self.ensure_account(name))
     }
 
-    async fn add_api_key(
+    async fn insert_api_key(
         &self,
         account: AccountId,
-        digest: &ApiKeyDigest,
+        key: &NewApiKey,
     ) -> Result<(), RepositoryError> {
-        dispatch!(self.add_api_key(account, digest))
+        dispatch!(self.insert_api_key(account, key))
     }
 
-    async fn find_account_by_key(
-        &self,
-        digest: &ApiKeyDigest,
-    ) -> Result<Option<AccountId>, RepositoryError> {
-        dispatch!(self.find_account_by_key(digest))
-    }
-
-    async fn create_first_api_key(
+    async fn insert_first_api_key(
         &self,
         name: &AccountName,
-        digest: &ApiKeyDigest,
+        key: &NewApiKey,
     ) -> Result<Option<AccountId>, RepositoryError> {
-        dispatch!(self.create_first_api_key(name, digest))
+        dispatch!(self.insert_first_api_key(name, key))
+    }
+
+    async fn find_api_key(
+        &self,
+        key_id: &KeyId,
+        digest: &ApiKeyDigest,
+    ) -> Result<Option<ApiKeyRecord>, RepositoryError> {
+        dispatch!(self.find_api_key(key_id, digest))
+    }
+
+    async fn list_api_keys(
+        &self,
+        account: Option<&AccountName>,
+    ) -> Result<Vec<ApiKeyRecord>, RepositoryError> {
+        dispatch!(self.list_api_keys(account))
+    }
+
+    async fn revoke_api_key(
+        &self,
+        key_id: &KeyId,
+        at: OffsetDateTime,
+    ) -> Result<(), RepositoryError> {
+        dispatch!(self.revoke_api_key(key_id, at))
+    }
+
+    async fn touch_api_key(
+        &self,
+        key_id: &KeyId,
+        at: OffsetDateTime,
+    ) -> Result<(), RepositoryError> {
+        dispatch!(self.touch_api_key(key_id, at))
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::path::PathBuf;
+#[async_trait]
+impl KeyRegistry for Store {
+    async fn fingerprints(&self) -> Result<BTreeMap<u32, [u8; 32]>, RepositoryError> {
+        dispatch!(self.fingerprints())
+    }
 
-    #[test]
-    fn urls_pick_the_backend() {
-        assert_eq!(parse_url("postgres://u:p@h/db").unwrap(), Target::Postgres);
-        assert_eq!(parse_url("postgresql://h/db").unwrap(), Target::Postgres);
-        assert_eq!(
-            parse_url("sqlite://data/app.db").unwrap(),
-            Target::Sqlite(sqlite::Location::File(PathBuf::from("data/app.db")))
-        );
-        assert_eq!(
-            parse_url("sqlite:///var/lib/app.db").unwrap(),
-            Target::Sqlite(sqlite::Location::File(PathBuf::from("/var/lib/app.db")))
-        );
-        assert_eq!(
-            parse_url("sqlite::memory:").unwrap(),
-            Target::Sqlite(sqlite::Location::Memory)
-        );
-        assert!(matches!(
-            parse_url("sqlite://"),
-            Err(StoreError::InvalidUrl(_))
-        ));
-        match parse_url("mysql://root:hunter2@db/x") {
-            Err(e @ StoreError::UnsupportedUrl { .. }) => {
-                let msg = e.to_string();
-                assert!(msg.contains("\"mysql\""), "{msg}");
-                assert!(!msg.contains("hunter2"), "{msg}");
-            }
-            other => panic!("{other:?}"),
-        }
-        assert!(matches!(
-            parse_url("data.db"),
-            Err(StoreError::UnsupportedUrl { .. })
-        ));
+    async fn remember_fingerprints(
+        &self,
+        fingerprints: &[(u32, [u8; 32])],
+    ) -> Result<(), RepositoryError> {
+        dispatch!(self.remember_fingerprints(fingerprints))
+    }
+
+    async fn sealed_per_key(&self) -> Result<BTreeMap<u32, u64>, RepositoryError> {
+        dispatch!(self.sealed_per_key())
+    }
+
+    async fn rewrap_batch(
+        &self,
+        active: u32,
+        after: Option<IntegrationId>,
+        limit: u32,
+        vault: &dyn CredentialVault,
+    ) -> Result<RewrapBatch, RepositoryError> {
+        dispatch!(self.rewrap_batch(active, after, limit, vault))
     }
 }

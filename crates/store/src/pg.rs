@@ -1,13 +1,15 @@
-//! PostgreSQL: `AsyncPgConnection` (tokio-postgres, no libpq) in a bb8 pool.
+//! PostgreSQL: `AsyncPgConnection` (tokio-postgres, no libpq) in a bb8 pool. Every change and
+//! its audit event are written in one transaction; the rewrap sweep locks only the rows it
+//! claims (`FOR UPDATE SKIP LOCKED`), so it runs beside serving replicas and other sweeps.
 
-use crate::error::{StoreError, TracingErrorSink};
-use crate::schema::pg::{accounts, api_keys, integrations, vault_keys};
-use crate::StoreOptions;
+use crate::error::{pool_error, StoreError, TracingErrorSink};
+use crate::schema::pg::{accounts, api_keys, audit_events, integrations, vault_keys};
+use crate::{PoolState, StoreOptions};
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-use time::OffsetDateTime;
+use integrations_domain::{CredentialVault, RewrapBatch};
 use uuid::Uuid;
 
 pub(crate) type Conn = AsyncPgConnection;
@@ -18,7 +20,7 @@ type DbTime = OffsetDateTime;
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
-/// Serialises `create_first_api_key` across replicas (`pg_advisory_xact_lock`).
+/// Serialises the first-key bootstrap across replicas (`pg_advisory_xact_lock`).
 const FIRST_KEY_LOCK: i64 = 0x696e_7465_6731; // "integ1"
 /// Serialises migrations across replicas (`pg_advisory_lock`).
 const MIGRATION_LOCK: i64 = 0x696e_7465_6732; // "integ2"
@@ -39,7 +41,7 @@ fn time_from_db(t: DbTime) -> Result<OffsetDateTime, RepositoryError> {
     Ok(t)
 }
 
-crate::queries::queries!();
+crate::queries::queries!(async; .await);
 
 pub(crate) fn build_pool(url: &str, options: &StoreOptions) -> Pool {
     let mut config = ManagerConfig::<Conn>::default();
@@ -55,6 +57,23 @@ pub(crate) fn build_pool(url: &str, options: &StoreOptions) -> Pool {
         // Lazy: connecting never fails here; the first use (or `migrate`) reports an
         // unreachable server as `Unavailable`.
         .build_unchecked(manager)
+}
+
+pub(crate) fn pool_state(pool: &Pool, max: u32) -> PoolState {
+    let state = pool.state();
+    PoolState {
+        connections: state.connections,
+        idle: state.idle_connections,
+        max,
+    }
+}
+
+/// Takes a connection from the pool: `Unavailable` when none comes within the checkout
+/// timeout.
+async fn checkout(
+    pool: &Pool,
+) -> Result<diesel_async::pooled_connection::bb8::PooledConnection<'_, Conn>, RepositoryError> {
+    pool.get().await.map_err(pool_error)
 }
 
 pub(crate) async fn migrate(
@@ -96,30 +115,272 @@ fn run_migrations_locked(conn: &mut AsyncConnectionWrapper<Conn>) -> Result<(), 
     result
 }
 
-pub(crate) async fn create_first_api_key(
+/// Runs `f` on a pooled connection (one statement or several without a transaction).
+macro_rules! on_conn {
+    ($pool:expr, |$c:ident| $body:expr) => {{
+        let mut conn = checkout($pool).await?;
+        let $c: &mut Conn = &mut conn;
+        $body
+    }};
+}
+
+/// Runs `f` in a transaction on a pooled connection.
+macro_rules! in_tx {
+    ($pool:expr, |$c:ident| $body:expr) => {{
+        let mut conn = checkout($pool).await?;
+        conn.transaction::<_, TxError, _>(async |$c| Ok($body?))
+            .await
+            .map_err(RepositoryError::from)
+    }};
+}
+
+pub(crate) async fn insert(
+    pool: &Pool,
+    record: &IntegrationRecord,
+    event: &AuditEvent,
+) -> Result<(), RepositoryError> {
+    in_tx!(pool, |c| insert_on(c, record, event).await)
+}
+
+pub(crate) async fn get(
+    pool: &Pool,
+    account: AccountId,
+    id: IntegrationId,
+) -> Result<IntegrationRecord, RepositoryError> {
+    on_conn!(pool, |c| get_on(c, account, id).await)
+}
+
+pub(crate) async fn update(
+    pool: &Pool,
+    record: &IntegrationRecord,
+    expected: OffsetDateTime,
+    event: &AuditEvent,
+) -> Result<(), RepositoryError> {
+    in_tx!(pool, |c| update_on(c, record, expected, event).await)
+}
+
+pub(crate) async fn delete(
+    pool: &Pool,
+    account: AccountId,
+    id: IntegrationId,
+    event: &AuditEvent,
+) -> Result<(), RepositoryError> {
+    in_tx!(pool, |c| delete_on(c, account, id, event).await)
+}
+
+pub(crate) async fn list(
+    pool: &Pool,
+    account: AccountId,
+    query: &ListQuery,
+) -> Result<Page<Listed<IntegrationRecord>>, RepositoryError> {
+    on_conn!(pool, |c| list_on(c, account, query).await)
+}
+
+pub(crate) async fn record_verification(
+    pool: &Pool,
+    account: AccountId,
+    id: IntegrationId,
+    version: OffsetDateTime,
+    verification: &Verification,
+    event: &AuditEvent,
+) -> Result<bool, RepositoryError> {
+    in_tx!(pool, |c| record_verification_on(
+        c,
+        account,
+        id,
+        version,
+        verification,
+        event
+    )
+    .await)
+}
+
+pub(crate) async fn ping(pool: &Pool) -> Result<(), RepositoryError> {
+    on_conn!(pool, |c| ping_on(c).await)
+}
+
+pub(crate) async fn append(pool: &Pool, event: &AuditEvent) -> Result<(), RepositoryError> {
+    on_conn!(pool, |c| insert_event_on(c, event).await)
+}
+
+pub(crate) async fn events(
+    pool: &Pool,
+    account: AccountId,
+    query: &EventQuery,
+) -> Result<Page<AuditEvent>, RepositoryError> {
+    on_conn!(pool, |c| events_on(c, account, query).await)
+}
+
+pub(crate) async fn ensure_account(
     pool: &Pool,
     name: &AccountName,
-    digest: &ApiKeyDigest,
+) -> Result<AccountId, RepositoryError> {
+    on_conn!(pool, |c| ensure_account_on(c, name).await)
+}
+
+pub(crate) async fn insert_api_key(
+    pool: &Pool,
+    account: AccountId,
+    key: &NewApiKey,
+) -> Result<(), RepositoryError> {
+    on_conn!(pool, |c| insert_api_key_on(c, account, key).await)
+}
+
+pub(crate) async fn insert_first_api_key(
+    pool: &Pool,
+    name: &AccountName,
+    key: &NewApiKey,
 ) -> Result<Option<AccountId>, RepositoryError> {
-    let mut conn = checkout(pool).await?;
-    conn.transaction::<_, DieselError, _>(async |c| {
+    in_tx!(pool, |c| {
         // Held until commit or rollback: replicas on an empty database take turns.
         diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
             .bind::<diesel::sql_types::BigInt, _>(FIRST_KEY_LOCK)
             .execute(&mut *c)
-            .await?;
-        let any_key: bool = diesel::select(diesel::dsl::exists(
-            api_keys::table.select(api_keys::digest),
-        ))
-        .get_result(&mut *c)
-        .await?;
-        if any_key {
-            return Ok(None);
-        }
-        let account = ensure_account_on(c, name).await?;
-        add_api_key_on(c, account, digest).await?;
-        Ok(Some(account))
+            .await
+            .map_err(db_error)?;
+        first_key_on(c, name, key).await
     })
-    .await
-    .map_err(db_error)
+}
+
+async fn first_key_on(
+    c: &mut Conn,
+    name: &AccountName,
+    key: &NewApiKey,
+) -> Result<Option<AccountId>, RepositoryError> {
+    if any_api_key_on(c).await? {
+        return Ok(None);
+    }
+    let account = ensure_account_on(c, name).await?;
+    insert_api_key_on(c, account, key).await?;
+    Ok(Some(account))
+}
+
+pub(crate) async fn find_api_key(
+    pool: &Pool,
+    key_id: &KeyId,
+    digest: &ApiKeyDigest,
+) -> Result<Option<ApiKeyRecord>, RepositoryError> {
+    on_conn!(pool, |c| find_api_key_on(c, key_id, digest).await)
+}
+
+pub(crate) async fn list_api_keys(
+    pool: &Pool,
+    account: Option<&AccountName>,
+) -> Result<Vec<ApiKeyRecord>, RepositoryError> {
+    on_conn!(pool, |c| list_api_keys_on(c, account).await)
+}
+
+pub(crate) async fn revoke_api_key(
+    pool: &Pool,
+    key_id: &KeyId,
+    at: OffsetDateTime,
+) -> Result<(), RepositoryError> {
+    on_conn!(pool, |c| revoke_api_key_on(c, key_id, at).await)
+}
+
+pub(crate) async fn touch_api_key(
+    pool: &Pool,
+    key_id: &KeyId,
+    at: OffsetDateTime,
+) -> Result<(), RepositoryError> {
+    on_conn!(pool, |c| touch_api_key_on(c, key_id, at).await)
+}
+
+pub(crate) async fn fingerprints(pool: &Pool) -> Result<BTreeMap<u32, [u8; 32]>, RepositoryError> {
+    on_conn!(pool, |c| fingerprints_on(c).await)
+}
+
+pub(crate) async fn remember_fingerprints(
+    pool: &Pool,
+    fingerprints: &[(u32, [u8; 32])],
+) -> Result<(), RepositoryError> {
+    on_conn!(pool, |c| remember_fingerprints_on(c, fingerprints).await)
+}
+
+pub(crate) async fn sealed_per_key(pool: &Pool) -> Result<BTreeMap<u32, u64>, RepositoryError> {
+    on_conn!(pool, |c| sealed_per_key_on(c).await)
+}
+
+/// One batch of the sweep in one transaction: claim rows not under `active` (skipping rows
+/// another transaction holds), rewrap their data keys, write them back in one statement.
+pub(crate) async fn rewrap_batch(
+    pool: &Pool,
+    active: u32,
+    after: Option<IntegrationId>,
+    limit: u32,
+    vault: &dyn CredentialVault,
+) -> Result<RewrapBatch, RepositoryError> {
+    in_tx!(pool, |c| {
+        // Not boxed (a boxed query cannot lock); the nil id sorts before every v4 id.
+        let after = after.map_or(Uuid::nil(), |a| *a.as_uuid());
+        let rows: Vec<IntegrationRow> = integrations::table
+            .filter(integrations::kek_id.ne(kek_to_db(active)))
+            .filter(integrations::id.gt(after))
+            .order(integrations::id.asc())
+            .limit(i64::from(limit))
+            .select(IntegrationRow::as_select())
+            .for_update()
+            .skip_locked()
+            .load(&mut *c)
+            .await
+            .map_err(db_error)?;
+        rewrap_rows(c, active, rows, vault).await
+    })
+}
+
+async fn rewrap_rows(
+    c: &mut Conn,
+    active: u32,
+    rows: Vec<IntegrationRow>,
+    vault: &dyn CredentialVault,
+) -> Result<RewrapBatch, RepositoryError> {
+    let mut batch = RewrapBatch {
+        claimed: rows.len() as u64,
+        last: rows.last().map(|r| IntegrationId::from_uuid(r.id)),
+        ..RewrapBatch::default()
+    };
+    let mut ids = Vec::with_capacity(rows.len());
+    let mut blobs = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id = IntegrationId::from_uuid(row.id);
+        let (context, sealed) = match crate::codec::rewrap_input(
+            row.account_id,
+            id,
+            &row.provider,
+            row.kek_id,
+            row.sealed,
+        ) {
+            Ok(x) => x,
+            Err(e) => {
+                batch.failed.push((id, e));
+                continue;
+            }
+        };
+        match vault.rewrap(&context, &sealed).await {
+            Ok(new) if new.kek_id == active => {
+                ids.push(*id.as_uuid());
+                blobs.push(new.blob);
+            }
+            Ok(_) => batch.failed.push((
+                id,
+                integrations_domain::VaultError::Seal("the vault's active key changed".into()),
+            )),
+            Err(e) => batch.failed.push((id, e)),
+        }
+    }
+    if !ids.is_empty() {
+        use diesel::sql_types::{Array, BigInt, Binary};
+        let updated = diesel::sql_query(
+            "UPDATE integrations AS i SET kek_id = $1, sealed = u.sealed \
+             FROM unnest($2::uuid[], $3::bytea[]) AS u(id, sealed) WHERE i.id = u.id",
+        )
+        .bind::<BigInt, _>(kek_to_db(active))
+        .bind::<Array<diesel::sql_types::Uuid>, _>(ids)
+        .bind::<Array<Binary>, _>(blobs)
+        .execute(&mut *c)
+        .await
+        .map_err(db_error)?;
+        batch.rewrapped = updated as u64;
+    }
+    Ok(batch)
 }

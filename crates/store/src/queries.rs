@@ -1,53 +1,81 @@
 //! The queries both backends share, written once.
 //!
 //! The backends differ in column types (`uuid`/`timestamptz` on PostgreSQL, text ids and
-//! integer milliseconds on SQLite) but not in column names or query shapes. [`queries!`] is
-//! expanded inside each backend module, which must provide:
-//! * `Conn` (the async connection) and `Pool` (its bb8 pool), `Db` (the diesel backend);
+//! integer milliseconds on SQLite) and in how they run (PostgreSQL through diesel-async, SQLite
+//! through synchronous diesel on a blocking thread), but not in column names or query shapes.
+//! [`queries!`] is expanded inside each backend module as `queries!(async; .await)` or
+//! `queries!(;)`: every function below becomes an `async fn` awaiting each statement, or a plain
+//! `fn`. The module must provide:
+//! * `Conn` (the connection), `Db` (the diesel backend), and diesel's `RunQueryDsl` of the right
+//!   kind in scope;
 //! * `DbId`, `DbTime` and the conversions `id_to_db`, `id_from_db`, `time_to_db`,
 //!   `time_from_db`;
 //! * the tables of its schema module in scope.
 //!
-//! What really differs (pool setup, migrations, the first-key lock) stays in the module.
+//! The functions take a connection and run one use case's statements; the backend module
+//! chooses the transaction around them (what really differs: transactions, locks, pools,
+//! migrations, the rewrap sweep).
+
+/// An error inside a transaction: a diesel error (which rolls it back) or a repository error
+/// already mapped.
+#[derive(Debug)]
+pub(crate) enum TxError {
+    Db(diesel::result::Error),
+    Repo(integrations_domain::RepositoryError),
+}
+
+impl From<diesel::result::Error> for TxError {
+    fn from(e: diesel::result::Error) -> Self {
+        TxError::Db(e)
+    }
+}
+
+impl From<integrations_domain::RepositoryError> for TxError {
+    fn from(e: integrations_domain::RepositoryError) -> Self {
+        TxError::Repo(e)
+    }
+}
+
+impl From<TxError> for integrations_domain::RepositoryError {
+    fn from(e: TxError) -> Self {
+        match e {
+            TxError::Db(e) => crate::error::db_error(e),
+            TxError::Repo(e) => e,
+        }
+    }
+}
 
 macro_rules! queries {
-    () => {
+    ($($async_:ident)?; $($aw:tt)*) => {
         use crate::codec::{
-            kek_from_db, kek_to_db, provider_from_db, public_fields_from_json,
-            public_fields_to_json, VerificationColumns,
+            action_from_db, digest_from_db, ip_from_db, kek_from_db, kek_to_db, key_id_from_db,
+            provider_from_db, public_fields_from_json, public_fields_to_json, reason_from_db,
+            scopes_from_db, VerificationColumns,
         };
-        use crate::error::{db_error, pool_error};
+        use crate::error::db_error;
+        use crate::queries::TxError;
         use diesel::prelude::*;
         use diesel::result::{DatabaseErrorKind, Error as DieselError};
-        use diesel_async::RunQueryDsl;
         use integrations_domain::{
-            AccountId, AccountName, ApiKeyDigest, IntegrationId, IntegrationRecord, Label,
-            ListQuery, Page, RepositoryError, SealedSecrets, Verification,
+            AccountId, AccountName, ApiKeyDigest, ApiKeyRecord, AuditEvent, EventQuery,
+            IntegrationId, IntegrationRecord, KeyId, Label, ListQuery, Listed, NewApiKey, Page,
+            RepositoryError, SealedSecrets, UnreadableRow, Verification,
         };
         use std::collections::BTreeMap;
-
-        /// A pooled connection.
-        pub(crate) type Checkout<'a> =
-            diesel_async::pooled_connection::bb8::PooledConnection<'a, Conn>;
-
-        /// Takes a connection from the pool: `Unavailable` when none comes within the
-        /// checkout timeout.
-        pub(crate) async fn checkout(pool: &Pool) -> Result<Checkout<'_>, RepositoryError> {
-            pool.get().await.map_err(pool_error)
-        }
+        use time::OffsetDateTime;
 
         /// One row of `integrations`.
         #[derive(Queryable, Selectable)]
         #[diesel(table_name = integrations, check_for_backend(Db))]
-        struct IntegrationRow {
-            id: DbId,
-            account_id: DbId,
+        pub(crate) struct IntegrationRow {
+            pub(crate) id: DbId,
+            pub(crate) account_id: DbId,
             label: String,
-            provider: String,
+            pub(crate) provider: String,
             public_fields: String,
-            kek_id: i64,
-            sealed: Vec<u8>,
-            created_at: DbTime,
+            pub(crate) kek_id: i64,
+            pub(crate) sealed: Vec<u8>,
+            pub(crate) created_at: DbTime,
             updated_at: DbTime,
             last_verified_at: Option<DbTime>,
             last_verification_successful: Option<bool>,
@@ -56,7 +84,7 @@ macro_rules! queries {
         }
 
         impl IntegrationRow {
-            fn into_record(self) -> Result<IntegrationRecord, RepositoryError> {
+            pub(crate) fn into_record(self) -> Result<IntegrationRecord, RepositoryError> {
                 let last_verification = VerificationColumns {
                     at: self.last_verified_at,
                     successful: self.last_verification_successful,
@@ -79,6 +107,27 @@ macro_rules! queries {
                     updated_at: time_from_db(self.updated_at)?,
                     last_verification,
                 })
+            }
+
+            /// A readable record, or the row marked unreadable (when its id and creation time,
+            /// which place it in the list, can still be read).
+            fn into_listed(self) -> Option<Listed<IntegrationRecord>> {
+                let id = id_from_db(self.id.to_owned()).ok().map(IntegrationId::from_uuid);
+                let created_at = time_from_db(self.created_at).ok();
+                match self.into_record() {
+                    Ok(record) => Some(Listed::Readable(record)),
+                    Err(e) => match (id, created_at) {
+                        (Some(id), Some(created_at)) => Some(Listed::Unreadable(UnreadableRow {
+                            id,
+                            created_at,
+                            problem: e.to_string(),
+                        })),
+                        _ => {
+                            tracing::error!(error = %e, "skipped a stored integration whose id or creation time cannot be read");
+                            None
+                        }
+                    },
+                }
             }
         }
 
@@ -180,6 +229,54 @@ macro_rules! queries {
             })
         }
 
+        /// One row of `audit_events`.
+        #[derive(Queryable, Selectable, Insertable)]
+        #[diesel(table_name = audit_events, check_for_backend(Db))]
+        struct EventRow {
+            id: DbId,
+            account_id: DbId,
+            at: DbTime,
+            action: String,
+            integration_id: Option<DbId>,
+            reason: Option<String>,
+            key_id: Option<String>,
+            request_id: Option<String>,
+            client_ip: Option<String>,
+        }
+
+        impl EventRow {
+            fn of(e: &AuditEvent) -> Self {
+                Self {
+                    id: id_to_db(&e.id),
+                    account_id: id_to_db(e.account_id.as_uuid()),
+                    at: time_to_db(e.at),
+                    action: e.action.as_str().to_owned(),
+                    integration_id: e.integration_id.map(|i| id_to_db(i.as_uuid())),
+                    reason: e.reason.map(|r| r.as_str().to_owned()),
+                    key_id: e.key_id.as_ref().map(|k| k.as_str().to_owned()),
+                    request_id: e.request_id.clone(),
+                    client_ip: e.client_ip.map(|ip| ip.to_string()),
+                }
+            }
+
+            fn into_event(self) -> Result<AuditEvent, RepositoryError> {
+                Ok(AuditEvent {
+                    id: id_from_db(self.id)?,
+                    account_id: AccountId::from_uuid(id_from_db(self.account_id)?),
+                    at: time_from_db(self.at)?,
+                    action: action_from_db(&self.action)?,
+                    integration_id: self
+                        .integration_id
+                        .map(|i| id_from_db(i).map(IntegrationId::from_uuid))
+                        .transpose()?,
+                    reason: self.reason.as_deref().map(reason_from_db).transpose()?,
+                    key_id: self.key_id.as_deref().map(key_id_from_db).transpose()?,
+                    request_id: self.request_id,
+                    client_ip: ip_from_db(self.client_ip)?,
+                })
+            }
+        }
+
         /// `NotFound` when an UPDATE or DELETE touched no row.
         fn one_row(affected: usize) -> Result<(), RepositoryError> {
             if affected == 0 {
@@ -189,81 +286,117 @@ macro_rules! queries {
             }
         }
 
-        pub(crate) async fn insert(
-            pool: &Pool,
+        pub(crate) $($async_)? fn insert_event_on(
+            conn: &mut Conn,
+            event: &AuditEvent,
+        ) -> Result<(), RepositoryError> {
+            diesel::insert_into(audit_events::table)
+                .values(EventRow::of(event))
+                .execute(conn)
+                $($aw)*
+                .map_err(db_error)?;
+            Ok(())
+        }
+
+        pub(crate) $($async_)? fn insert_on(
+            conn: &mut Conn,
             record: &IntegrationRecord,
+            event: &AuditEvent,
         ) -> Result<(), RepositoryError> {
             let row = new_integration(record)?;
-            let mut conn = checkout(pool).await?;
             diesel::insert_into(integrations::table)
                 .values(&row)
-                .execute(&mut *conn)
-                .await
+                .execute(conn)
+                $($aw)*
                 .map_err(|e| match e {
                     DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
                         RepositoryError::Conflict(format!("integration {} exists", record.id))
                     }
                     e => db_error(e),
                 })?;
-            Ok(())
+            insert_event_on(conn, event) $($aw)*
         }
 
-        pub(crate) async fn get(
-            pool: &Pool,
+        pub(crate) $($async_)? fn get_on(
+            conn: &mut Conn,
             account: AccountId,
             id: IntegrationId,
         ) -> Result<IntegrationRecord, RepositoryError> {
-            let mut conn = checkout(pool).await?;
             integrations::table
                 .filter(integrations::id.eq(id_to_db(id.as_uuid())))
                 .filter(integrations::account_id.eq(id_to_db(account.as_uuid())))
                 .select(IntegrationRow::as_select())
-                .first(&mut *conn)
-                .await
+                .first(conn)
+                $($aw)*
                 .map_err(db_error)?
                 .into_record()
         }
 
-        pub(crate) async fn update(
-            pool: &Pool,
+        $($async_)? fn exists_on(
+            conn: &mut Conn,
+            account: AccountId,
+            id: IntegrationId,
+        ) -> Result<bool, RepositoryError> {
+            diesel::select(diesel::dsl::exists(
+                integrations::table
+                    .filter(integrations::id.eq(id_to_db(id.as_uuid())))
+                    .filter(integrations::account_id.eq(id_to_db(account.as_uuid()))),
+            ))
+            .get_result(conn)
+            $($aw)*
+            .map_err(db_error)
+        }
+
+        pub(crate) $($async_)? fn update_on(
+            conn: &mut Conn,
             record: &IntegrationRecord,
+            expected_updated_at: OffsetDateTime,
+            event: &AuditEvent,
         ) -> Result<(), RepositoryError> {
             let changes = integration_changes(record)?;
-            let mut conn = checkout(pool).await?;
             let affected = diesel::update(
                 integrations::table
                     .filter(integrations::id.eq(id_to_db(record.id.as_uuid())))
-                    .filter(integrations::account_id.eq(id_to_db(record.account_id.as_uuid()))),
+                    .filter(integrations::account_id.eq(id_to_db(record.account_id.as_uuid())))
+                    .filter(integrations::updated_at.eq(time_to_db(expected_updated_at))),
             )
             .set(&changes)
-            .execute(&mut *conn)
-            .await
+            .execute(conn)
+            $($aw)*
             .map_err(db_error)?;
-            one_row(affected)
+            if affected == 0 {
+                return Err(if exists_on(conn, record.account_id, record.id) $($aw)* ? {
+                    RepositoryError::Conflict("the integration was changed meanwhile".into())
+                } else {
+                    RepositoryError::NotFound
+                });
+            }
+            insert_event_on(conn, event) $($aw)*
         }
 
-        pub(crate) async fn delete(
-            pool: &Pool,
+        pub(crate) $($async_)? fn delete_on(
+            conn: &mut Conn,
             account: AccountId,
             id: IntegrationId,
+            event: &AuditEvent,
         ) -> Result<(), RepositoryError> {
-            let mut conn = checkout(pool).await?;
             let affected = diesel::delete(
                 integrations::table
                     .filter(integrations::id.eq(id_to_db(id.as_uuid())))
                     .filter(integrations::account_id.eq(id_to_db(account.as_uuid()))),
             )
-            .execute(&mut *conn)
-            .await
+            .execute(conn)
+            $($aw)*
             .map_err(db_error)?;
-            one_row(affected)
+            one_row(affected)?;
+            insert_event_on(conn, event) $($aw)*
         }
 
-        pub(crate) async fn list(
-            pool: &Pool,
+        pub(crate) $($async_)? fn list_on(
+            conn: &mut Conn,
             account: AccountId,
             query: &ListQuery,
-        ) -> Result<Page<IntegrationRecord>, RepositoryError> {
+        ) -> Result<Page<Listed<IntegrationRecord>>, RepositoryError> {
             let limit = query.limit.get();
             let mut q = integrations::table
                 .filter(integrations::account_id.eq(id_to_db(account.as_uuid())))
@@ -275,191 +408,376 @@ macro_rules! queries {
                 q = q.filter(integrations::platform.eq(platform.as_str()));
             }
             if let Some(after) = query.after {
-                let at = time_to_db(after.created_at);
+                let at = time_to_db(after.at);
                 q = q.filter(
                     integrations::created_at.gt(at).or(integrations::created_at
                         .eq(at)
-                        .and(integrations::id.gt(id_to_db(after.id.as_uuid())))),
+                        .and(integrations::id.gt(id_to_db(&after.id)))),
                 );
             }
-            let mut conn = checkout(pool).await?;
             let rows: Vec<IntegrationRow> = q
                 .order((integrations::created_at.asc(), integrations::id.asc()))
                 // One more than asked: tells whether a next page exists.
                 .limit(i64::from(limit) + 1)
                 .select(IntegrationRow::as_select())
-                .load(&mut *conn)
-                .await
+                .load(conn)
+                $($aw)*
                 .map_err(db_error)?;
-            drop(conn);
             let more = rows.len() > limit as usize;
-            let items = rows
+            let items: Vec<Listed<IntegrationRecord>> = rows
                 .into_iter()
                 .take(limit as usize)
-                .map(IntegrationRow::into_record)
-                .collect::<Result<Vec<_>, _>>()?;
+                .filter_map(IntegrationRow::into_listed)
+                .collect();
             let next = if more {
-                items.last().map(IntegrationRecord::position)
+                items.last().map(Listed::position)
             } else {
                 None
             };
             Ok(Page { items, next })
         }
 
-        pub(crate) async fn record_verification(
-            pool: &Pool,
+        pub(crate) $($async_)? fn record_verification_on(
+            conn: &mut Conn,
             account: AccountId,
             id: IntegrationId,
+            checked_version: OffsetDateTime,
             verification: &Verification,
-        ) -> Result<(), RepositoryError> {
+            event: &AuditEvent,
+        ) -> Result<bool, RepositoryError> {
             let changes = VerificationChanges::of(Some(verification));
-            let mut conn = checkout(pool).await?;
             let affected = diesel::update(
                 integrations::table
                     .filter(integrations::id.eq(id_to_db(id.as_uuid())))
-                    .filter(integrations::account_id.eq(id_to_db(account.as_uuid()))),
+                    .filter(integrations::account_id.eq(id_to_db(account.as_uuid())))
+                    .filter(integrations::updated_at.eq(time_to_db(checked_version))),
             )
             .set(&changes)
-            .execute(&mut *conn)
-            .await
+            .execute(conn)
+            $($aw)*
             .map_err(db_error)?;
-            one_row(affected)
+            insert_event_on(conn, event) $($aw)* ?;
+            Ok(affected > 0)
         }
 
-        pub(crate) async fn ping(pool: &Pool) -> Result<(), RepositoryError> {
-            let mut conn = checkout(pool).await?;
+        pub(crate) $($async_)? fn ping_on(conn: &mut Conn) -> Result<(), RepositoryError> {
             diesel::sql_query("SELECT 1")
-                .execute(&mut *conn)
-                .await
+                .execute(conn)
+                $($aw)*
                 .map_err(RepositoryError::unavailable)?;
             Ok(())
         }
 
+        pub(crate) $($async_)? fn events_on(
+            conn: &mut Conn,
+            account: AccountId,
+            query: &EventQuery,
+        ) -> Result<Page<AuditEvent>, RepositoryError> {
+            let limit = query.limit.get();
+            let mut q = audit_events::table
+                .filter(audit_events::account_id.eq(id_to_db(account.as_uuid())))
+                .into_boxed::<Db>();
+            if let Some(integration) = query.integration {
+                q = q.filter(audit_events::integration_id.eq(id_to_db(integration.as_uuid())));
+            }
+            if let Some(before) = query.before {
+                let at = time_to_db(before.at);
+                q = q.filter(
+                    audit_events::at.lt(at).or(audit_events::at
+                        .eq(at)
+                        .and(audit_events::id.lt(id_to_db(&before.id)))),
+                );
+            }
+            let rows: Vec<EventRow> = q
+                .order((audit_events::at.desc(), audit_events::id.desc()))
+                .limit(i64::from(limit) + 1)
+                .select(EventRow::as_select())
+                .load(conn)
+                $($aw)*
+                .map_err(db_error)?;
+            let more = rows.len() > limit as usize;
+            let items = rows
+                .into_iter()
+                .take(limit as usize)
+                .map(EventRow::into_event)
+                .collect::<Result<Vec<_>, _>>()?;
+            let next = if more {
+                items.last().map(AuditEvent::position)
+            } else {
+                None
+            };
+            Ok(Page { items, next })
+        }
+
         /// Creates account `name` unless it exists; its id either way. Race-free: the
         /// insert does nothing on a name conflict and the select reads the winner.
-        async fn ensure_account_on(
+        pub(crate) $($async_)? fn ensure_account_on(
             conn: &mut Conn,
             name: &AccountName,
-        ) -> Result<AccountId, DieselError> {
+        ) -> Result<AccountId, RepositoryError> {
             diesel::insert_into(accounts::table)
                 .values((
                     accounts::id.eq(id_to_db(AccountId::new().as_uuid())),
                     accounts::name.eq(name.as_str()),
-                    accounts::created_at.eq(time_to_db(time::OffsetDateTime::now_utc())),
+                    accounts::created_at.eq(time_to_db(OffsetDateTime::now_utc())),
                 ))
                 .on_conflict(accounts::name)
                 .do_nothing()
-                .execute(&mut *conn)
-                .await?;
+                .execute(conn)
+                $($aw)*
+                .map_err(db_error)?;
             let id: DbId = accounts::table
                 .filter(accounts::name.eq(name.as_str()))
                 .select(accounts::id)
-                .first(&mut *conn)
-                .await?;
-            id_from_db(id)
-                .map(AccountId::from_uuid)
-                .map_err(|e| DieselError::DeserializationError(Box::new(e)))
+                .first(conn)
+                $($aw)*
+                .map_err(db_error)?;
+            id_from_db(id).map(AccountId::from_uuid)
         }
 
-        async fn add_api_key_on(
+        pub(crate) $($async_)? fn insert_api_key_on(
             conn: &mut Conn,
             account: AccountId,
-            digest: &ApiKeyDigest,
-        ) -> Result<(), DieselError> {
+            key: &NewApiKey,
+        ) -> Result<(), RepositoryError> {
             diesel::insert_into(api_keys::table)
                 .values((
-                    api_keys::digest.eq(digest.as_bytes().as_slice()),
+                    api_keys::digest.eq(key.digest.as_bytes().as_slice()),
                     api_keys::account_id.eq(id_to_db(account.as_uuid())),
-                    api_keys::created_at.eq(time_to_db(time::OffsetDateTime::now_utc())),
+                    api_keys::created_at.eq(time_to_db(key.created_at)),
+                    api_keys::key_id.eq(key.key_id.as_str()),
+                    api_keys::scopes.eq(key.scopes.to_string()),
+                    api_keys::label.eq(key.label.as_deref()),
                 ))
-                .execute(&mut *conn)
-                .await?;
-            Ok(())
-        }
-
-        pub(crate) async fn ensure_account(
-            pool: &Pool,
-            name: &AccountName,
-        ) -> Result<AccountId, RepositoryError> {
-            let mut conn = checkout(pool).await?;
-            ensure_account_on(&mut conn, name).await.map_err(db_error)
-        }
-
-        pub(crate) async fn add_api_key(
-            pool: &Pool,
-            account: AccountId,
-            digest: &ApiKeyDigest,
-        ) -> Result<(), RepositoryError> {
-            let mut conn = checkout(pool).await?;
-            add_api_key_on(&mut conn, account, digest)
-                .await
+                .execute(conn)
+                $($aw)*
                 .map_err(|e| match e {
                     DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
                         RepositoryError::NotFound
                     }
                     DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                        RepositoryError::Conflict("this API key exists already".into())
+                        RepositoryError::Conflict("an API key with this key id exists".into())
                     }
                     e => db_error(e),
-                })
+                })?;
+            Ok(())
         }
 
-        pub(crate) async fn find_account_by_key(
-            pool: &Pool,
+        /// Whether any API key exists (first-key bootstrap).
+        pub(crate) $($async_)? fn any_api_key_on(conn: &mut Conn) -> Result<bool, RepositoryError> {
+            diesel::select(diesel::dsl::exists(api_keys::table.select(api_keys::digest)))
+                .get_result(conn)
+                $($aw)*
+                .map_err(db_error)
+        }
+
+        #[derive(Queryable)]
+        struct ApiKeyRow {
+            digest: Vec<u8>,
+            account_id: DbId,
+            created_at: DbTime,
+            key_id: Option<String>,
+            scopes: String,
+            label: Option<String>,
+            last_used_at: Option<DbTime>,
+            revoked_at: Option<DbTime>,
+            account_name: String,
+        }
+
+        impl ApiKeyRow {
+            fn into_record(self) -> Result<ApiKeyRecord, RepositoryError> {
+                let key_id = self
+                    .key_id
+                    .ok_or_else(|| RepositoryError::other("stored key has no key id yet"))?;
+                Ok(ApiKeyRecord {
+                    key_id: key_id_from_db(&key_id)?,
+                    account_id: AccountId::from_uuid(id_from_db(self.account_id)?),
+                    account_name: AccountName::parse(&self.account_name).map_err(|_| {
+                        RepositoryError::other("stored account name is not valid")
+                    })?,
+                    digest: digest_from_db(&self.digest)?,
+                    scopes: scopes_from_db(&self.scopes)?,
+                    label: self.label,
+                    created_at: time_from_db(self.created_at)?,
+                    last_used_at: self.last_used_at.map(time_from_db).transpose()?,
+                    revoked_at: self.revoked_at.map(time_from_db).transpose()?,
+                })
+            }
+        }
+
+        type ApiKeyColumns = (
+            api_keys::digest,
+            api_keys::account_id,
+            api_keys::created_at,
+            api_keys::key_id,
+            api_keys::scopes,
+            api_keys::label,
+            api_keys::last_used_at,
+            api_keys::revoked_at,
+            accounts::name,
+        );
+
+        const API_KEY_COLUMNS: ApiKeyColumns = (
+            api_keys::digest,
+            api_keys::account_id,
+            api_keys::created_at,
+            api_keys::key_id,
+            api_keys::scopes,
+            api_keys::label,
+            api_keys::last_used_at,
+            api_keys::revoked_at,
+            accounts::name,
+        );
+
+        /// The key with this id. A key stored before key ids existed is found by its digest
+        /// once and given this key id (then found by id like the others).
+        pub(crate) $($async_)? fn find_api_key_on(
+            conn: &mut Conn,
+            key_id: &KeyId,
             digest: &ApiKeyDigest,
-        ) -> Result<Option<AccountId>, RepositoryError> {
-            let mut conn = checkout(pool).await?;
-            let id: Option<DbId> = api_keys::table
-                .filter(api_keys::digest.eq(digest.as_bytes().as_slice()))
-                .select(api_keys::account_id)
-                .first(&mut *conn)
-                .await
+        ) -> Result<Option<ApiKeyRecord>, RepositoryError> {
+            let by_id: Option<ApiKeyRow> = api_keys::table
+                .inner_join(accounts::table)
+                .filter(api_keys::key_id.eq(key_id.as_str()))
+                .select(API_KEY_COLUMNS)
+                .first(conn)
+                $($aw)*
                 .optional()
                 .map_err(db_error)?;
-            id.map(|id| id_from_db(id).map(AccountId::from_uuid))
-                .transpose()
+            if let Some(row) = by_id {
+                return row.into_record().map(Some);
+            }
+            let claimed = diesel::update(
+                api_keys::table
+                    .filter(api_keys::key_id.is_null())
+                    .filter(api_keys::digest.eq(digest.as_bytes().as_slice())),
+            )
+            .set(api_keys::key_id.eq(key_id.as_str()))
+            .execute(conn)
+            $($aw)*
+            .map_err(db_error)?;
+            if claimed == 0 {
+                return Ok(None);
+            }
+            tracing::info!(%key_id, "gave a key stored before key ids existed its key id");
+            let row: ApiKeyRow = api_keys::table
+                .inner_join(accounts::table)
+                .filter(api_keys::key_id.eq(key_id.as_str()))
+                .select(API_KEY_COLUMNS)
+                .first(conn)
+                $($aw)*
+                .map_err(db_error)?;
+            row.into_record().map(Some)
+        }
+
+        pub(crate) $($async_)? fn list_api_keys_on(
+            conn: &mut Conn,
+            account: Option<&AccountName>,
+        ) -> Result<Vec<ApiKeyRecord>, RepositoryError> {
+            let mut q = api_keys::table
+                .inner_join(accounts::table)
+                .filter(api_keys::key_id.is_not_null())
+                .into_boxed::<Db>();
+            if let Some(name) = account {
+                q = q.filter(accounts::name.eq(name.as_str()));
+            }
+            let rows: Vec<ApiKeyRow> = q
+                .order((api_keys::created_at.asc(), api_keys::key_id.asc()))
+                .select(API_KEY_COLUMNS)
+                .load(conn)
+                $($aw)*
+                .map_err(db_error)?;
+            rows.into_iter().map(ApiKeyRow::into_record).collect()
+        }
+
+        pub(crate) $($async_)? fn revoke_api_key_on(
+            conn: &mut Conn,
+            key_id: &KeyId,
+            at: OffsetDateTime,
+        ) -> Result<(), RepositoryError> {
+            let exists: bool = diesel::select(diesel::dsl::exists(
+                api_keys::table.filter(api_keys::key_id.eq(key_id.as_str())),
+            ))
+            .get_result(conn)
+            $($aw)*
+            .map_err(db_error)?;
+            if !exists {
+                return Err(RepositoryError::NotFound);
+            }
+            diesel::update(
+                api_keys::table
+                    .filter(api_keys::key_id.eq(key_id.as_str()))
+                    .filter(api_keys::revoked_at.is_null()),
+            )
+            .set(api_keys::revoked_at.eq(time_to_db(at)))
+            .execute(conn)
+            $($aw)*
+            .map_err(db_error)?;
+            Ok(())
+        }
+
+        pub(crate) $($async_)? fn touch_api_key_on(
+            conn: &mut Conn,
+            key_id: &KeyId,
+            at: OffsetDateTime,
+        ) -> Result<(), RepositoryError> {
+            diesel::update(api_keys::table.filter(api_keys::key_id.eq(key_id.as_str())))
+                .set(api_keys::last_used_at.eq(time_to_db(at)))
+                .execute(conn)
+                $($aw)*
+                .map_err(db_error)?;
+            Ok(())
+        }
+
+        pub(crate) $($async_)? fn fingerprints_on(
+            conn: &mut Conn,
+        ) -> Result<BTreeMap<u32, [u8; 32]>, RepositoryError> {
+            let rows: Vec<(i64, Vec<u8>)> = vault_keys::table
+                .select((vault_keys::kek_id, vault_keys::fingerprint))
+                .load(conn)
+                $($aw)*
+                .map_err(db_error)?;
+            rows.into_iter()
+                .map(|(id, fp)| {
+                    let fp: [u8; 32] = fp.as_slice().try_into().map_err(|_| {
+                        RepositoryError::other("stored key fingerprint is not 32 bytes")
+                    })?;
+                    Ok((kek_from_db(id)?, fp))
+                })
+                .collect()
         }
 
         /// Remembers each fingerprint not stored yet (insert-if-absent, safe when replicas
-        /// start together), then returns every stored one.
-        pub(crate) async fn store_fingerprints(
-            pool: &Pool,
+        /// start together).
+        pub(crate) $($async_)? fn remember_fingerprints_on(
+            conn: &mut Conn,
             fingerprints: &[(u32, [u8; 32])],
-        ) -> Result<BTreeMap<u32, Vec<u8>>, RepositoryError> {
-            let mut conn = checkout(pool).await?;
+        ) -> Result<(), RepositoryError> {
             for (kek_id, fingerprint) in fingerprints {
                 diesel::insert_into(vault_keys::table)
                     .values((
                         vault_keys::kek_id.eq(kek_to_db(*kek_id)),
                         vault_keys::fingerprint.eq(fingerprint.as_slice()),
-                        vault_keys::created_at.eq(time_to_db(time::OffsetDateTime::now_utc())),
+                        vault_keys::created_at.eq(time_to_db(OffsetDateTime::now_utc())),
                     ))
                     .on_conflict(vault_keys::kek_id)
                     .do_nothing()
-                    .execute(&mut *conn)
-                    .await
+                    .execute(conn)
+                    $($aw)*
                     .map_err(db_error)?;
             }
-            let rows: Vec<(i64, Vec<u8>)> = vault_keys::table
-                .select((vault_keys::kek_id, vault_keys::fingerprint))
-                .load(&mut *conn)
-                .await
-                .map_err(db_error)?;
-            rows.into_iter()
-                .map(|(id, fp)| Ok((kek_from_db(id)?, fp)))
-                .collect()
+            Ok(())
         }
 
         /// How many integrations each key-encryption key seals.
-        pub(crate) async fn integrations_per_kek(
-            pool: &Pool,
+        pub(crate) $($async_)? fn sealed_per_key_on(
+            conn: &mut Conn,
         ) -> Result<BTreeMap<u32, u64>, RepositoryError> {
-            let mut conn = checkout(pool).await?;
             let rows: Vec<(i64, i64)> = integrations::table
                 .group_by(integrations::kek_id)
                 .select((integrations::kek_id, diesel::dsl::count_star()))
-                .load(&mut *conn)
-                .await
+                .load(conn)
+                $($aw)*
                 .map_err(db_error)?;
             rows.into_iter()
                 .map(|(id, n)| {
@@ -467,60 +785,6 @@ macro_rules! queries {
                     Ok((kek_from_db(id)?, n))
                 })
                 .collect()
-        }
-
-        /// Up to `limit` integrations (of any account) sealed under `kek_id`, in id order
-        /// after `after`: a batch of a rotation sweep.
-        pub(crate) async fn sealed_with(
-            pool: &Pool,
-            kek_id: u32,
-            after: Option<IntegrationId>,
-            limit: u32,
-        ) -> Result<Vec<IntegrationRecord>, RepositoryError> {
-            let mut q = integrations::table
-                .filter(integrations::kek_id.eq(kek_to_db(kek_id)))
-                .into_boxed::<Db>();
-            if let Some(after) = after {
-                q = q.filter(integrations::id.gt(id_to_db(after.as_uuid())));
-            }
-            let mut conn = checkout(pool).await?;
-            let rows: Vec<IntegrationRow> = q
-                .order(integrations::id.asc())
-                .limit(i64::from(limit))
-                .select(IntegrationRow::as_select())
-                .load(&mut *conn)
-                .await
-                .map_err(db_error)?;
-            drop(conn);
-            rows.into_iter().map(IntegrationRow::into_record).collect()
-        }
-
-        /// Replaces the sealed secrets of one integration only if they are still sealed under
-        /// `expected_kek` (compare-and-set, so a concurrent update is never overwritten with
-        /// stale data). `false` when the row is gone or changed meanwhile.
-        pub(crate) async fn replace_sealed(
-            pool: &Pool,
-            account: AccountId,
-            id: IntegrationId,
-            expected: &SealedSecrets,
-            sealed: &SealedSecrets,
-        ) -> Result<bool, RepositoryError> {
-            let mut conn = checkout(pool).await?;
-            let affected = diesel::update(
-                integrations::table
-                    .filter(integrations::id.eq(id_to_db(id.as_uuid())))
-                    .filter(integrations::account_id.eq(id_to_db(account.as_uuid())))
-                    .filter(integrations::kek_id.eq(kek_to_db(expected.kek_id)))
-                    .filter(integrations::sealed.eq(expected.blob.as_slice())),
-            )
-            .set((
-                integrations::kek_id.eq(kek_to_db(sealed.kek_id)),
-                integrations::sealed.eq(sealed.blob.as_slice()),
-            ))
-            .execute(&mut *conn)
-            .await
-            .map_err(db_error)?;
-            Ok(affected == 1)
         }
     };
 }

@@ -17,6 +17,25 @@ pub mod pg {
             digest -> Binary,
             account_id -> Uuid,
             created_at -> Timestamptz,
+            key_id -> Nullable<Text>,
+            scopes -> Text,
+            label -> Nullable<Text>,
+            last_used_at -> Nullable<Timestamptz>,
+            revoked_at -> Nullable<Timestamptz>,
+        }
+    }
+
+    diesel::table! {
+        audit_events (id) {
+            id -> Uuid,
+            account_id -> Uuid,
+            at -> Timestamptz,
+            action -> Text,
+            integration_id -> Nullable<Uuid>,
+            reason -> Nullable<Text>,
+            key_id -> Nullable<Text>,
+            request_id -> Nullable<Text>,
+            client_ip -> Nullable<Text>,
         }
     }
 
@@ -48,7 +67,13 @@ pub mod pg {
     }
 
     diesel::joinable!(api_keys -> accounts (account_id));
-    diesel::allow_tables_to_appear_in_same_query!(accounts, api_keys, integrations, vault_keys);
+    diesel::allow_tables_to_appear_in_same_query!(
+        accounts,
+        api_keys,
+        audit_events,
+        integrations,
+        vault_keys
+    );
 }
 
 /// SQLite (`migrations/sqlite`).
@@ -66,6 +91,25 @@ pub mod sqlite {
             digest -> Binary,
             account_id -> Text,
             created_at -> BigInt,
+            key_id -> Nullable<Text>,
+            scopes -> Text,
+            label -> Nullable<Text>,
+            last_used_at -> Nullable<BigInt>,
+            revoked_at -> Nullable<BigInt>,
+        }
+    }
+
+    diesel::table! {
+        audit_events (id) {
+            id -> Text,
+            account_id -> Text,
+            at -> BigInt,
+            action -> Text,
+            integration_id -> Nullable<Text>,
+            reason -> Nullable<Text>,
+            key_id -> Nullable<Text>,
+            request_id -> Nullable<Text>,
+            client_ip -> Nullable<Text>,
         }
     }
 
@@ -97,5 +141,11 @@ pub mod sqlite {
     }
 
     diesel::joinable!(api_keys -> accounts (account_id));
-    diesel::allow_tables_to_appear_in_same_query!(accounts, api_keys, integrations, vault_keys);
+    diesel::allow_tables_to_appear_in_same_query!(
+        accounts,
+        api_keys,
+        audit_events,
+        integrations,
+        vault_keys
+    );
 }

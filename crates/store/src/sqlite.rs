@@ -1,30 +1,31 @@
-//! SQLite: the bundled library behind diesel-async's `SyncConnectionWrapper` (every query
-//! runs on the blocking pool), in a bb8 pool. WAL journal, `busy_timeout` and foreign keys
-//! are set on each new connection.
+//! SQLite: the bundled library through synchronous diesel, each use case run as one closure on
+//! tokio's blocking pool (one thread hop per use case, not per statement).
+//!
+//! Two r2d2 pools on the same file: readers (`max_connections`) and a single writer. All
+//! writes of this process go through the one writer connection, so they never wait on each
+//! other's locks inside SQLite (whose busy handler sleeps in steps of milliseconds); writes of
+//! other processes (the CLI beside a serving instance) are absorbed by `busy_timeout`. Every
+//! write runs in `BEGIN IMMEDIATE`, so it takes the write lock before reading. WAL journal,
+//! `synchronous = NORMAL` and foreign keys are set on each new connection.
 
 use crate::error::{StoreError, TracingErrorSink};
-use crate::schema::sqlite::{accounts, api_keys, integrations, vault_keys};
-use crate::StoreOptions;
-use diesel::{ConnectionError, ConnectionResult, SqliteConnection};
-use diesel_async::pooled_connection::{
-    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
-};
-use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
-use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+use crate::schema::sqlite::{accounts, api_keys, audit_events, integrations, vault_keys};
+use crate::{PoolState, StoreOptions};
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection};
+use diesel::{RunQueryDsl, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-use std::future::Future;
-use std::pin::Pin;
+use integrations_domain::{CredentialVault, RewrapBatch};
 use std::time::Duration;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
-pub(crate) type Conn = SyncConnectionWrapper<SqliteConnection>;
-pub(crate) type Pool = diesel_async::pooled_connection::bb8::Pool<Conn>;
+type Conn = SqliteConnection;
 type Db = diesel::sqlite::Sqlite;
 /// Lowercase hyphenated UUID: text order equals byte order.
 type DbId = String;
 /// Milliseconds since the Unix epoch.
 type DbTime = i64;
+type R2d2 = diesel::r2d2::Pool<ConnectionManager<SqliteConnection>>;
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
@@ -45,7 +46,7 @@ fn time_from_db(t: DbTime) -> Result<OffsetDateTime, RepositoryError> {
     crate::codec::from_millis(t)
 }
 
-crate::queries::queries!();
+crate::queries::queries!(;);
 
 /// Where the database lives.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,22 +55,67 @@ pub(crate) enum Location {
     Memory,
 }
 
-type SetupFuture<'a> = Pin<Box<dyn Future<Output = ConnectionResult<Conn>> + Send + 'a>>;
+/// The pragmas of every new connection.
+#[derive(Debug)]
+struct Pragmas {
+    busy_timeout: Duration,
+}
 
-fn establish(url: &str, busy_timeout: Duration) -> SetupFuture<'_> {
-    Box::pin(async move {
-        let mut conn = Conn::establish(url).await?;
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
         // busy_timeout first: switching to WAL needs a lock another connection may hold.
-        let pragmas = format!(
+        conn.batch_execute(&format!(
             "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
              PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-            busy_timeout.as_millis()
-        );
-        conn.batch_execute(&pragmas)
-            .await
-            .map_err(ConnectionError::CouldntSetupConfiguration)?;
-        Ok(conn)
+            self.busy_timeout.as_millis()
+        ))
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// The two pools (the same one for `:memory:`, where every connection is its own database).
+#[derive(Clone)]
+pub(crate) struct Pool {
+    read: R2d2,
+    write: R2d2,
+    max_readers: u32,
+}
+
+impl Pool {
+    /// Runs `f` on a reader connection, on the blocking pool.
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> Result<T, RepositoryError> + Send + 'static,
+    ) -> Result<T, RepositoryError> {
+        run(self.read.clone(), f).await
+    }
+
+    /// Runs `f` in `BEGIN IMMEDIATE … COMMIT` on the writer connection.
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> Result<T, RepositoryError> + Send + 'static,
+    ) -> Result<T, RepositoryError> {
+        run(self.write.clone(), move |c| {
+            c.immediate_transaction::<_, TxError, _>(|c| Ok(f(c)?))
+                .map_err(RepositoryError::from)
+        })
+        .await
+    }
+}
+
+async fn run<T: Send + 'static>(
+    pool: R2d2,
+    f: impl FnOnce(&mut Conn) -> Result<T, RepositoryError> + Send + 'static,
+) -> Result<T, RepositoryError> {
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().map_err(|e| {
+            tracing::warn!(error = %e, "no database connection available");
+            RepositoryError::unavailable(e)
+        })?;
+        f(&mut conn)
     })
+    .await
+    .map_err(|e| RepositoryError::other(format!("a database task failed: {e}")))?
 }
 
 pub(crate) async fn build_pool(
@@ -92,61 +138,330 @@ pub(crate) async fn build_pool(
                 .to_owned()
         }
     };
-    let busy_timeout = options.sqlite_busy_timeout;
-    let mut config = ManagerConfig::<Conn>::default();
-    // A local file does not drop connections: no test query on checkout.
-    config.recycling_method = RecyclingMethod::Fast;
-    config.custom_setup = Box::new(move |url| establish(url, busy_timeout));
-    let manager = AsyncDieselConnectionManager::<Conn>::new_with_config(url, config);
-    let builder = Pool::builder()
-        .connection_timeout(options.connect_timeout)
-        .error_sink(Box::new(TracingErrorSink));
-    let builder = match location {
-        // Each connection to `:memory:` is its own database: keep exactly one, forever.
-        Location::Memory => builder.max_size(1).idle_timeout(None).max_lifetime(None),
-        Location::File(_) => builder.max_size(options.max_connections),
+    let builder = |size: u32| {
+        R2d2::builder()
+            .max_size(size)
+            .min_idle(Some(0))
+            .connection_timeout(options.connect_timeout)
+            .error_handler(Box::new(TracingErrorSink))
+            .connection_customizer(Box::new(Pragmas {
+                busy_timeout: options.sqlite_busy_timeout,
+            }))
     };
-    Ok(builder.build_unchecked(manager))
+    let pool = match location {
+        // Each connection to `:memory:` is its own database: keep exactly one, forever.
+        Location::Memory => {
+            let one = builder(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .build_unchecked(ConnectionManager::new(url));
+            Pool {
+                read: one.clone(),
+                write: one,
+                max_readers: 1,
+            }
+        }
+        Location::File(_) => Pool {
+            read: builder(options.max_connections.max(1))
+                .build_unchecked(ConnectionManager::new(url.clone())),
+            write: builder(1).build_unchecked(ConnectionManager::new(url)),
+            max_readers: options.max_connections.max(1),
+        },
+    };
+    Ok(pool)
 }
 
-/// Runs the pending migrations on a pooled connection (for `:memory:` the only one).
+pub(crate) fn pool_state(pool: &Pool) -> PoolState {
+    let state = pool.read.state();
+    PoolState {
+        connections: state.connections,
+        idle: state.idle_connections,
+        max: pool.max_readers,
+    }
+}
+
+/// Runs the pending migrations on the writer connection.
 pub(crate) async fn migrate(pool: &Pool) -> Result<(), StoreError> {
-    let mut conn = checkout(pool).await?;
-    let applied = conn
-        .spawn_blocking(|c: &mut SqliteConnection| {
-            Ok(c.run_pending_migrations(MIGRATIONS)
-                .map(|versions| versions.iter().map(ToString::to_string).collect::<Vec<_>>()))
-        })
-        .await
-        .map_err(db_error)?
-        .map_err(StoreError::Migration)?;
+    let applied = run(pool.write.clone(), |c| {
+        c.run_pending_migrations(MIGRATIONS)
+            .map(|versions| versions.iter().map(ToString::to_string).collect::<Vec<_>>())
+            .map_err(|e| RepositoryError::other(e.to_string()))
+    })
+    .await
+    .map_err(|e| match e {
+        RepositoryError::Other(e) => StoreError::Migration(e),
+        other => StoreError::Repository(other),
+    })?;
     for version in applied {
         tracing::info!(%version, "applied SQLite migration");
     }
     Ok(())
 }
 
-pub(crate) async fn create_first_api_key(
+pub(crate) async fn insert(
+    pool: &Pool,
+    record: &IntegrationRecord,
+    event: &AuditEvent,
+) -> Result<(), RepositoryError> {
+    let (record, event) = (record.clone(), event.clone());
+    pool.write(move |c| insert_on(c, &record, &event)).await
+}
+
+pub(crate) async fn get(
+    pool: &Pool,
+    account: AccountId,
+    id: IntegrationId,
+) -> Result<IntegrationRecord, RepositoryError> {
+    pool.read(move |c| get_on(c, account, id)).await
+}
+
+pub(crate) async fn update(
+    pool: &Pool,
+    record: &IntegrationRecord,
+    expected: OffsetDateTime,
+    event: &AuditEvent,
+) -> Result<(), RepositoryError> {
+    let (record, event) = (record.clone(), event.clone());
+    pool.write(move |c| update_on(c, &record, expected, &event))
+        .await
+}
+
+pub(crate) async fn delete(
+    pool: &Pool,
+    account: AccountId,
+    id: IntegrationId,
+    event: &AuditEvent,
+) -> Result<(), RepositoryError> {
+    let event = event.clone();
+    pool.write(move |c| delete_on(c, account, id, &event)).await
+}
+
+pub(crate) async fn list(
+    pool: &Pool,
+    account: AccountId,
+    query: &ListQuery,
+) -> Result<Page<Listed<IntegrationRecord>>, RepositoryError> {
+    let query = *query;
+    pool.read(move |c| list_on(c, account, &query)).await
+}
+
+pub(crate) async fn record_verification(
+    pool: &Pool,
+    account: AccountId,
+    id: IntegrationId,
+    version: OffsetDateTime,
+    verification: &Verification,
+    event: &AuditEvent,
+) -> Result<bool, RepositoryError> {
+    let (verification, event) = (verification.clone(), event.clone());
+    pool.write(move |c| record_verification_on(c, account, id, version, &verification, &event))
+        .await
+}
+
+pub(crate) async fn ping(pool: &Pool) -> Result<(), RepositoryError> {
+    pool.read(ping_on).await
+}
+
+pub(crate) async fn append(pool: &Pool, event: &AuditEvent) -> Result<(), RepositoryError> {
+    let event = event.clone();
+    pool.write(move |c| insert_event_on(c, &event)).await
+}
+
+pub(crate) async fn events(
+    pool: &Pool,
+    account: AccountId,
+    query: &EventQuery,
+) -> Result<Page<AuditEvent>, RepositoryError> {
+    let query = *query;
+    pool.read(move |c| events_on(c, account, &query)).await
+}
+
+pub(crate) async fn ensure_account(
     pool: &Pool,
     name: &AccountName,
-    digest: &ApiKeyDigest,
+) -> Result<AccountId, RepositoryError> {
+    let name = name.clone();
+    pool.write(move |c| ensure_account_on(c, &name)).await
+}
+
+pub(crate) async fn insert_api_key(
+    pool: &Pool,
+    account: AccountId,
+    key: &NewApiKey,
+) -> Result<(), RepositoryError> {
+    let key = key.clone();
+    pool.write(move |c| insert_api_key_on(c, account, &key))
+        .await
+}
+
+pub(crate) async fn insert_first_api_key(
+    pool: &Pool,
+    name: &AccountName,
+    key: &NewApiKey,
 ) -> Result<Option<AccountId>, RepositoryError> {
-    let mut conn = checkout(pool).await?;
-    // BEGIN IMMEDIATE takes the write lock before reading, so two processes on the same
-    // file cannot both see "no key yet".
-    conn.immediate_transaction::<_, DieselError, _>(async |c| {
-        let any_key: bool = diesel::select(diesel::dsl::exists(
-            api_keys::table.select(api_keys::digest),
-        ))
-        .get_result(&mut *c)
-        .await?;
-        if any_key {
+    let (name, key) = (name.clone(), key.clone());
+    // BEGIN IMMEDIATE takes the write lock before reading, so two processes on the same file
+    // cannot both see "no key yet".
+    pool.write(move |c| {
+        if any_api_key_on(c)? {
             return Ok(None);
         }
-        let account = ensure_account_on(c, name).await?;
-        add_api_key_on(c, account, digest).await?;
+        let account = ensure_account_on(c, &name)?;
+        insert_api_key_on(c, account, &key)?;
         Ok(Some(account))
     })
     .await
-    .map_err(db_error)
+}
+
+pub(crate) async fn find_api_key(
+    pool: &Pool,
+    key_id: &KeyId,
+    digest: &ApiKeyDigest,
+) -> Result<Option<ApiKeyRecord>, RepositoryError> {
+    let (key_id, digest) = (key_id.clone(), *digest);
+    // Usually a read; the one-time claim of a legacy key writes, so use the reader first.
+    let found = {
+        let key_id = key_id.clone();
+        pool.read(move |c| {
+            let row: Option<ApiKeyRow> = api_keys::table
+                .inner_join(accounts::table)
+                .filter(api_keys::key_id.eq(key_id.as_str()))
+                .select(API_KEY_COLUMNS)
+                .first(c)
+                .optional()
+                .map_err(db_error)?;
+            row.map(ApiKeyRow::into_record).transpose()
+        })
+        .await?
+    };
+    if found.is_some() {
+        return Ok(found);
+    }
+    pool.write(move |c| find_api_key_on(c, &key_id, &digest))
+        .await
+}
+
+pub(crate) async fn list_api_keys(
+    pool: &Pool,
+    account: Option<&AccountName>,
+) -> Result<Vec<ApiKeyRecord>, RepositoryError> {
+    let account = account.cloned();
+    pool.read(move |c| list_api_keys_on(c, account.as_ref()))
+        .await
+}
+
+pub(crate) async fn revoke_api_key(
+    pool: &Pool,
+    key_id: &KeyId,
+    at: OffsetDateTime,
+) -> Result<(), RepositoryError> {
+    let key_id = key_id.clone();
+    pool.write(move |c| revoke_api_key_on(c, &key_id, at)).await
+}
+
+pub(crate) async fn touch_api_key(
+    pool: &Pool,
+    key_id: &KeyId,
+    at: OffsetDateTime,
+) -> Result<(), RepositoryError> {
+    let key_id = key_id.clone();
+    pool.write(move |c| touch_api_key_on(c, &key_id, at)).await
+}
+
+pub(crate) async fn fingerprints(pool: &Pool) -> Result<BTreeMap<u32, [u8; 32]>, RepositoryError> {
+    pool.read(fingerprints_on).await
+}
+
+pub(crate) async fn remember_fingerprints(
+    pool: &Pool,
+    fingerprints: &[(u32, [u8; 32])],
+) -> Result<(), RepositoryError> {
+    let fingerprints = fingerprints.to_vec();
+    pool.write(move |c| remember_fingerprints_on(c, &fingerprints))
+        .await
+}
+
+pub(crate) async fn sealed_per_key(pool: &Pool) -> Result<BTreeMap<u32, u64>, RepositoryError> {
+    pool.read(sealed_per_key_on).await
+}
+
+/// One batch of the sweep: read the next rows not under `active`, rewrap their data keys
+/// (outside any transaction), then write them back in one short write transaction, each only
+/// if its blob is still the one that was read (compare-and-set: a concurrent update or sweep
+/// wins, and the row is left to it).
+pub(crate) async fn rewrap_batch(
+    pool: &Pool,
+    active: u32,
+    after: Option<IntegrationId>,
+    limit: u32,
+    vault: &dyn CredentialVault,
+) -> Result<RewrapBatch, RepositoryError> {
+    let rows: Vec<IntegrationRow> = pool
+        .read(move |c| {
+            let mut q = integrations::table
+                .filter(integrations::kek_id.ne(kek_to_db(active)))
+                .into_boxed::<Db>();
+            if let Some(after) = after {
+                q = q.filter(integrations::id.gt(id_to_db(after.as_uuid())));
+            }
+            q.order(integrations::id.asc())
+                .limit(i64::from(limit))
+                .select(IntegrationRow::as_select())
+                .load(c)
+                .map_err(db_error)
+        })
+        .await?;
+    let mut batch = RewrapBatch {
+        claimed: rows.len() as u64,
+        ..RewrapBatch::default()
+    };
+    let mut writes: Vec<(String, Vec<u8>, i64, Vec<u8>)> = Vec::with_capacity(rows.len());
+    for row in rows {
+        let Ok(uuid) = id_from_db(row.id.clone()) else {
+            continue;
+        };
+        let id = IntegrationId::from_uuid(uuid);
+        batch.last = Some(id);
+        let account = match id_from_db(row.account_id.clone()) {
+            Ok(a) => a,
+            Err(_) => {
+                batch
+                    .failed
+                    .push((id, integrations_domain::VaultError::UnsupportedFormat));
+                continue;
+            }
+        };
+        let old_blob = row.sealed.clone();
+        let (context, sealed) =
+            match crate::codec::rewrap_input(account, id, &row.provider, row.kek_id, row.sealed) {
+                Ok(x) => x,
+                Err(e) => {
+                    batch.failed.push((id, e));
+                    continue;
+                }
+            };
+        match vault.rewrap(&context, &sealed).await {
+            Ok(new) => writes.push((row.id, old_blob, kek_to_db(new.kek_id), new.blob)),
+            Err(e) => batch.failed.push((id, e)),
+        }
+    }
+    if !writes.is_empty() {
+        batch.rewrapped = pool
+            .write(move |c| {
+                let mut done = 0u64;
+                for (id, old, kek, blob) in &writes {
+                    done += diesel::update(
+                        integrations::table
+                            .filter(integrations::id.eq(id))
+                            .filter(integrations::sealed.eq(old)),
+                    )
+                    .set((integrations::kek_id.eq(kek), integrations::sealed.eq(blob)))
+                    .execute(c)
+                    .map_err(db_error)? as u64;
+                }
+                Ok(done)
+            })
+            .await?;
+    }
+    Ok(batch)
 }

@@ -6,14 +6,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use integrations_domain::testing::contract::{
-    first_api_key_is_created_once, run_all, sample_record,
+    first_api_key_is_created_once, run_all, run_key_registry, sample_event, sample_record,
 };
 use integrations_domain::{
-    AccountId, AccountName, AccountRepository, ApiKeyDigest, IntegrationRepository, Provider,
-    RepositoryError, SealedSecrets,
+    AccountId, AccountName, ApiKey, ApiKeyStore, IntegrationRepository, KeyRegistry, NewApiKey,
+    Provider, RepositoryError, Scopes,
 };
 use integrations_store::testing::FreshPostgres;
-use integrations_store::{FingerprintError, Store, StoreError, StoreOptions};
+use integrations_store::{Store, StoreError, StoreOptions};
 use std::future::Future;
 use std::time::{Duration, Instant};
 
@@ -62,6 +62,8 @@ async fn sqlite_meets_the_contract() {
     store.migrate().await.expect("migrations are idempotent");
     first_api_key_is_created_once(&store).await;
     run_all(&store).await;
+    let (fresh, _) = sqlite_store(&dir, "registry.db").await;
+    run_key_registry(&fresh).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,6 +88,7 @@ async fn postgres_meets_the_contract() {
         run_all(&store).await;
     })
     .await;
+    with_postgres(|store, _| async move { run_key_registry(&store).await }).await;
 }
 
 // ---------------------------------------------------------------- first key across replicas
@@ -98,11 +101,18 @@ async fn first_key_race(url: &str) {
         let store = Store::connect(url, StoreOptions::default()).await.unwrap();
         let name = name.clone();
         tasks.push(tokio::spawn(async move {
-            let digest = ApiKeyDigest::from_bytes([i + 1; 32]);
+            let key = ApiKey::from_random_bytes(&[i + 1; 32]);
+            let new = NewApiKey {
+                key_id: key.key_id(),
+                digest: key.digest(),
+                scopes: Scopes::DEFAULT,
+                label: None,
+                created_at: time::OffsetDateTime::now_utc(),
+            };
             store
-                .create_first_api_key(&name, &digest)
+                .insert_first_api_key(&name, &new)
                 .await
-                .map(|won| won.map(|a| (a, digest)))
+                .map(|won| won.map(|a| (a, key)))
         }));
     }
     let mut winners = Vec::new();
@@ -117,9 +127,13 @@ async fn first_key_race(url: &str) {
         "exactly one replica creates the first key"
     );
     let store = Store::connect(url, StoreOptions::default()).await.unwrap();
-    let (account, digest) = winners[0];
+    let (account, key) = winners.remove(0);
     assert_eq!(
-        store.find_account_by_key(&digest).await.unwrap(),
+        store
+            .find_api_key(&key.key_id(), &key.digest())
+            .await
+            .unwrap()
+            .map(|k| k.account_id),
         Some(account)
     );
     assert_eq!(store.ensure_account(&name).await.unwrap(), account);
@@ -140,147 +154,92 @@ async fn postgres_first_key_is_created_once_across_replicas() {
     with_postgres(|_store, url| async move { first_key_race(&url).await }).await;
 }
 
-// ---------------------------------------------------------------- vault key fingerprints
+// ---------------------------------------------------------------- keys stored before key ids
 
-async fn fingerprints_behave(store: &Store) {
-    let (k1, k2) = ([1u8; 32], [2u8; 32]);
-    // Unknown: remembered. Same again: fine.
-    store.check_key_fingerprints(&[(100, k1)]).await.unwrap();
-    store.check_key_fingerprints(&[(100, k1)]).await.unwrap();
-    // Another key under the same id: refused.
-    let err = store
-        .check_key_fingerprints(&[(100, k2)])
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, FingerprintError::Mismatch { kek_id: 100 }),
-        "{err:?}"
-    );
-    assert!(err
-        .to_string()
-        .contains("does not match the key this database was encrypted with"));
-    // A new key is added next to the old one.
-    store
-        .check_key_fingerprints(&[(100, k1), (101, k2)])
-        .await
-        .unwrap();
-    // The old key may leave the configuration while nothing uses it...
-    store.check_key_fingerprints(&[(101, k2)]).await.unwrap();
-    // ...but not while an integration is still sealed under it.
-    let mut record = sample_record(AccountId::new(), Provider::S3, 0);
-    record.sealed = SealedSecrets {
-        kek_id: 100,
-        blob: vec![1, 2, 3],
-    };
-    store.insert(&record).await.unwrap();
-    let err = store
-        .check_key_fingerprints(&[(101, k2)])
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, FingerprintError::MissingKey { kek_id: 100 }),
-        "{err:?}"
-    );
-    store
-        .check_key_fingerprints(&[(100, k1), (101, k2)])
-        .await
-        .unwrap();
-    // A mismatch is found even when listed after a good key.
-    assert!(matches!(
-        store.check_key_fingerprints(&[(101, k2), (100, k2)]).await,
-        Err(FingerprintError::Mismatch { kek_id: 100 })
-    ));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_fingerprints() {
-    let dir = tempfile::tempdir().unwrap();
-    let (store, _) = sqlite_store(&dir, "keys.db").await;
-    fingerprints_behave(&store).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_fingerprints() {
-    if skip_postgres() {
-        return;
-    }
-    with_postgres(|store, _| async move { fingerprints_behave(&store).await }).await;
-}
-
-// ---------------------------------------------------------------- rotation helpers
-
-async fn rotation_helpers_work(store: &Store) {
-    let account = AccountId::new();
-    let mut ids = Vec::new();
-    for (i, kek_id) in [1u32, 1, 2, 1, u32::MAX].into_iter().enumerate() {
-        let mut r = sample_record(account, Provider::Zendesk, i as i64);
-        r.sealed = SealedSecrets {
-            kek_id,
-            blob: vec![kek_id as u8; 4],
-        };
-        store.insert(&r).await.unwrap();
-        ids.push((r.id, kek_id));
-    }
-    let per_kek = store.integrations_per_kek().await.unwrap();
-    assert_eq!(per_kek.get(&1), Some(&3));
-    assert_eq!(per_kek.get(&2), Some(&1));
-    assert_eq!(per_kek.get(&u32::MAX), Some(&1));
-
-    // Sweep kek 1 in batches of two.
-    let mut swept = Vec::new();
-    let mut after = None;
-    loop {
-        let batch = store.integrations_sealed_with(1, after, 2).await.unwrap();
-        if batch.is_empty() {
-            break;
-        }
-        after = batch.last().map(|r| r.id);
-        for r in batch {
-            assert_eq!(r.sealed.kek_id, 1);
-            let new = SealedSecrets {
-                kek_id: 3,
-                blob: vec![3; 8],
-            };
-            assert!(store
-                .replace_sealed(r.account_id, r.id, &r.sealed, &new)
-                .await
-                .unwrap());
-            // Compare-and-set: the old value no longer matches.
-            assert!(!store
-                .replace_sealed(r.account_id, r.id, &r.sealed, &new)
-                .await
-                .unwrap());
-            let back = store.get(r.account_id, r.id).await.unwrap();
-            assert_eq!(back.sealed, new);
-            assert_eq!(back.updated_at, r.updated_at);
-            swept.push(r.id);
-        }
-    }
-    let mut expected: Vec<_> = ids
+/// A key stored before the key-id migration (no key id, only its digest) still
+/// authenticates: it is found by digest once and given its key id.
+async fn legacy_keys_get_their_key_id(store: &Store, url: &str, insert_legacy: &str) {
+    let name = AccountName::parse("legacy").unwrap();
+    let account = store.ensure_account(&name).await.unwrap();
+    let key = ApiKey::from_random_bytes(&[42; 32]);
+    let hex: String = key
+        .digest()
+        .as_bytes()
         .iter()
-        .filter(|(_, k)| *k == 1)
-        .map(|(id, _)| *id)
+        .map(|b| format!("{b:02x}"))
         .collect();
-    expected.sort();
-    assert_eq!(swept, expected, "each row once, in id order");
-    let per_kek = store.integrations_per_kek().await.unwrap();
-    assert_eq!(per_kek.get(&1), None);
-    assert_eq!(per_kek.get(&3), Some(&3));
+    raw_sql(
+        url,
+        &insert_legacy
+            .replace("$DIGEST", &hex)
+            .replace("$ACCOUNT", &account.to_string()),
+    )
+    .await;
+    assert!(
+        store.list_api_keys(Some(&name)).await.unwrap().is_empty(),
+        "not listed without a key id"
+    );
+    let found = store
+        .find_api_key(&key.key_id(), &key.digest())
+        .await
+        .unwrap()
+        .expect("found by digest");
+    assert_eq!(found.key_id, key.key_id());
+    assert_eq!(found.account_id, account);
+    assert_eq!(found.scopes, Scopes::DEFAULT);
+    // From now on by its id, and listed.
+    assert_eq!(store.list_api_keys(Some(&name)).await.unwrap().len(), 1);
+    let other = ApiKey::from_random_bytes(&[43; 32]);
+    assert_eq!(
+        store
+            .find_api_key(&other.key_id(), &other.digest())
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+/// Runs `sql` on a second connection of the same database (only tests write rows by hand).
+async fn raw_sql(url: &str, sql: &str) {
+    if url.starts_with("postgres") {
+        use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+        let mut c = AsyncPgConnection::establish(url).await.unwrap();
+        c.batch_execute(sql).await.unwrap();
+    } else {
+        use diesel::connection::SimpleConnection;
+        use diesel::Connection;
+        let path = url.trim_start_matches("sqlite://");
+        let mut c = diesel::SqliteConnection::establish(path).unwrap();
+        c.batch_execute(sql).unwrap();
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_rotation_helpers() {
+async fn sqlite_legacy_keys() {
     let dir = tempfile::tempdir().unwrap();
-    let (store, _) = sqlite_store(&dir, "rotation.db").await;
-    rotation_helpers_work(&store).await;
+    let (store, url) = sqlite_store(&dir, "legacy.db").await;
+    legacy_keys_get_their_key_id(
+        &store,
+        &url,
+        "INSERT INTO api_keys (digest, account_id, created_at) VALUES (X'$DIGEST', '$ACCOUNT', 0)",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_rotation_helpers() {
+async fn postgres_legacy_keys() {
     if skip_postgres() {
         return;
     }
-    with_postgres(|store, _| async move { rotation_helpers_work(&store).await }).await;
+    with_postgres(|store, url| async move {
+        legacy_keys_get_their_key_id(
+            &store,
+            &url,
+            "INSERT INTO api_keys (digest, account_id, created_at) VALUES ('\\x$DIGEST', '$ACCOUNT', now())",
+        )
+        .await
+    })
+    .await;
 }
 
 // ---------------------------------------------------------------- durability and errors
@@ -290,10 +249,10 @@ async fn sqlite_data_survives_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let (store, url) = sqlite_store(&dir, "durable.db").await;
     let record = sample_record(AccountId::new(), Provider::R2, 0);
-    store.insert(&record).await.unwrap();
+    store.insert(&record, &sample_event(&record)).await.unwrap();
     let name = AccountName::parse("acme").unwrap();
     let account = store.ensure_account(&name).await.unwrap();
-    store.check_key_fingerprints(&[(1, [9; 32])]).await.unwrap();
+    store.remember_fingerprints(&[(1, [9; 32])]).await.unwrap();
     drop(store);
 
     let reopened = Store::connect(&url, StoreOptions::default()).await.unwrap();
@@ -303,10 +262,10 @@ async fn sqlite_data_survives_reopening() {
         record
     );
     assert_eq!(reopened.ensure_account(&name).await.unwrap(), account);
-    assert!(matches!(
-        reopened.check_key_fingerprints(&[(1, [8; 32])]).await,
-        Err(FingerprintError::Mismatch { kek_id: 1 })
-    ));
+    assert_eq!(
+        reopened.fingerprints().await.unwrap().get(&1),
+        Some(&[9; 32])
+    );
 }
 
 #[tokio::test]
@@ -355,7 +314,12 @@ async fn a_dead_server_is_unavailable_quickly() {
         Err(RepositoryError::Unavailable(_))
     ));
     assert!(matches!(
-        store.find_account_by_key(&ApiKeyDigest::of("ik_x")).await,
+        store
+            .find_api_key(
+                &integrations_domain::KeyId::parse("abcdefgh").unwrap(),
+                &integrations_domain::ApiKeyDigest::of("ik_x")
+            )
+            .await,
         Err(RepositoryError::Unavailable(_))
     ));
     // Generous bound: three calls of a 300 ms checkout timeout, on a loaded machine.
@@ -460,7 +424,7 @@ async fn the_pool_recovers_when_the_server_comes_back() {
     let proxy = start_proxy(port, target).await;
     wait_until_ok(store.clone()).await;
     let record = sample_record(AccountId::new(), Provider::S3, 0);
-    store.insert(&record).await.unwrap();
+    store.insert(&record, &sample_event(&record)).await.unwrap();
     proxy.abort();
     drop(store);
     db.drop_database().await.unwrap();

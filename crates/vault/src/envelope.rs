@@ -206,6 +206,18 @@ impl CredentialVault for EnvelopeVault {
     ) -> Result<SecretFields, VaultError> {
         self.open_secrets(context, sealed)
     }
+
+    async fn rewrap(
+        &self,
+        context: &SealContext,
+        sealed: &SealedSecrets,
+    ) -> Result<SealedSecrets, VaultError> {
+        EnvelopeVault::rewrap(self, context, sealed)
+    }
+
+    fn active_key_id(&self) -> u32 {
+        self.ring.active_id()
+    }
 }
 
 fn aead_key(bytes: &[u8; DEK_LEN]) -> Result<LessSafeKey, VaultError> {

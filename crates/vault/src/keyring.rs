@@ -96,6 +96,13 @@ pub enum KeyRingError {
     ActiveMissing { id: u32 },
     #[error("the system random generator failed")]
     Random,
+    #[error(
+        "key file {} is readable by group or others (mode {mode:o}); restrict it with \
+         `chmod 600 {}` (or set vault.allow_insecure_key_file = true)",
+        path.display(),
+        path.display()
+    )]
+    Exposed { path: PathBuf, mode: u32 },
 }
 
 /// One key-encryption key.
@@ -189,8 +196,9 @@ impl KeyRing {
         Self::from_keys([(1, bytes)], None)
     }
 
-    /// Reads a key file. Warns when the file is readable by group or others.
-    pub fn load_file(path: impl AsRef<Path>) -> Result<KeyRing, KeyRingError> {
+    /// Reads a key file. A file readable by group or others is refused (as ssh refuses such
+    /// a private key) unless `allow_exposed`, in which case it is only logged.
+    pub fn load_file(path: impl AsRef<Path>, allow_exposed: bool) -> Result<KeyRing, KeyRingError> {
         let path = path.as_ref();
         let io_err = |source: std::io::Error| {
             if source.kind() == std::io::ErrorKind::NotFound {
@@ -206,7 +214,7 @@ impl KeyRing {
         };
         let mut file = std::fs::File::open(path).map_err(io_err)?;
         let metadata = file.metadata().map_err(io_err)?;
-        warn_if_exposed(path, &metadata);
+        check_exposure(path, &metadata, allow_exposed)?;
         // Sized up front so the buffer holding the keys is never reallocated (and so never
         // leaves an unzeroized copy behind).
         let capacity = usize::try_from(metadata.len())
@@ -271,12 +279,12 @@ impl KeyRing {
         path: impl AsRef<Path>,
     ) -> Result<(KeyRing, KeyFileOrigin), KeyRingError> {
         let path = path.as_ref();
-        match Self::load_file(path) {
+        match Self::load_file(path, false) {
             Err(KeyRingError::NotFound { .. }) => match Self::generate_file(path) {
                 Ok(ring) => Ok((ring, KeyFileOrigin::Generated)),
                 // Another process created it in between: use theirs.
                 Err(KeyRingError::AlreadyExists { .. }) => {
-                    Self::load_file(path).map(|r| (r, KeyFileOrigin::Loaded))
+                    Self::load_file(path, false).map(|r| (r, KeyFileOrigin::Loaded))
                 }
                 Err(e) => Err(e),
             },
@@ -432,20 +440,135 @@ fn parse(text: &str) -> Result<KeyRing, KeyRingError> {
 }
 
 #[cfg(unix)]
-fn warn_if_exposed(path: &Path, metadata: &std::fs::Metadata) {
+fn check_exposure(
+    path: &Path,
+    metadata: &std::fs::Metadata,
+    allow_exposed: bool,
+) -> Result<(), KeyRingError> {
     use std::os::unix::fs::PermissionsExt;
-    let mode = metadata.permissions().mode();
-    if mode & 0o077 != 0 {
-        tracing::warn!(
-            path = %path.display(),
-            mode = format!("{:o}", mode & 0o777),
-            "the key file is readable by group or others; restrict it with `chmod 600`"
-        );
+    let mode = metadata.permissions().mode() & 0o777;
+    if mode & 0o077 == 0 {
+        return Ok(());
     }
+    if !allow_exposed {
+        return Err(KeyRingError::Exposed {
+            path: path.to_owned(),
+            mode,
+        });
+    }
+    tracing::warn!(
+        path = %path.display(),
+        mode = format!("{mode:o}"),
+        "the key file is readable by group or others (allowed by vault.allow_insecure_key_file); restrict it with `chmod 600`"
+    );
+    Ok(())
 }
 
 #[cfg(not(unix))]
-fn warn_if_exposed(_path: &Path, _metadata: &std::fs::Metadata) {}
+fn check_exposure(_: &Path, _: &std::fs::Metadata, _: bool) -> Result<(), KeyRingError> {
+    Ok(())
+}
+
+impl KeyRing {
+    /// Adds a new random key to the ring file `path` (created with mode 0600 when absent) and
+    /// makes it the active one, keeping the older keys and the comments. The file is replaced
+    /// atomically (a temporary file in the same directory, synced, then renamed). Returns the
+    /// new key's id: one more than the highest id in the file.
+    pub fn add_key_to_file(path: impl AsRef<Path>) -> Result<u32, KeyRingError> {
+        let path = path.as_ref();
+        let io_err = |source: std::io::Error| KeyRingError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        let existing: Zeroizing<String> = match std::fs::read(path) {
+            Ok(bytes) => {
+                let bytes = Zeroizing::new(bytes);
+                Zeroizing::new(
+                    std::str::from_utf8(&bytes)
+                        .map_err(|_| KeyRingError::NotText {
+                            path: path.to_owned(),
+                        })?
+                        .to_owned(),
+                )
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Zeroizing::new(String::new()),
+            Err(e) => return Err(io_err(e)),
+        };
+        let next = if existing.trim().is_empty() {
+            1
+        } else {
+            let ring = parse(&existing)?;
+            ring.ids()
+                .last()
+                .copied()
+                .unwrap_or(0)
+                .checked_add(1)
+                .ok_or(KeyRingError::BadId {
+                    at: Location {
+                        line: 0,
+                        entry: None,
+                    },
+                })?
+        };
+        let bytes = random_key()?;
+        let mut text = Zeroizing::new(String::with_capacity(existing.len() + 128));
+        if existing.trim().is_empty() {
+            text.push_str(
+                "# Integration API key-encryption keys. Keep this file secret and backed up:\n\
+                 # without it no stored credential can be opened.\n\
+                 # Format: `<id>:<base64 of 32 bytes>` per line, optional `active:<id>`.\n",
+            );
+        }
+        for line in existing.lines() {
+            // The old `active:` line goes; the new key becomes active.
+            if line.trim().to_ascii_lowercase().starts_with("active:") {
+                continue;
+            }
+            text.push_str(line);
+            text.push('\n');
+        }
+        text.push_str(&format!("{next}:"));
+        STANDARD.encode_string(&bytes[..], &mut text);
+        text.push_str(&format!("\nactive:{next}\n"));
+        // Refuse to write what we could not read back.
+        parse(&text)?;
+
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(io_err)?;
+        let tmp = dir.join(format!(
+            ".{}.tmp-{}",
+            path.file_name().and_then(|n| n.to_str()).unwrap_or("keys"),
+            std::process::id()
+        ));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&tmp).map_err(io_err)?;
+        let written = file
+            .write_all(text.as_bytes())
+            .and_then(|()| file.sync_all())
+            .and_then(|()| std::fs::rename(&tmp, path));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(io_err(e));
+        }
+        tracing::info!(path = %path.display(), key_id = next, "added a key-encryption key and made it active");
+        Ok(next)
+    }
+
+    /// A new random key as one line of the text format, `<id>:<base64>` (for
+    /// `keys generate` without a file).
+    pub fn generate_line(id: u32) -> Result<Zeroizing<String>, KeyRingError> {
+        let bytes = random_key()?;
+        let mut line = Zeroizing::new(format!("{id}:"));
+        STANDARD.encode_string(&bytes[..], &mut line);
+        Ok(line)
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -586,7 +709,7 @@ mod tests {
         assert!(matches!(err, KeyRingError::AlreadyExists { .. }), "{err:?}");
         assert_eq!(std::fs::read(&path).unwrap(), before);
 
-        let loaded = KeyRing::load_file(&path).unwrap();
+        let loaded = KeyRing::load_file(&path, false).unwrap();
         assert_eq!(loaded.fingerprints(), ring.fingerprints());
         let text = String::from_utf8(before).unwrap();
         assert!(text.lines().any(|l| l.starts_with("1:")), "{text}");
@@ -608,7 +731,7 @@ mod tests {
     fn load_file_reports_a_missing_file_and_load_or_generate_creates_once() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("data/master.key");
-        let err = KeyRing::load_file(&path).unwrap_err();
+        let err = KeyRing::load_file(&path, false).unwrap_err();
         assert!(matches!(err, KeyRingError::NotFound { .. }), "{err:?}");
         assert!(err.to_string().contains("not found"), "{err}");
 
@@ -625,10 +748,60 @@ mod tests {
         let path = dir.path().join("bad.key");
         let short = b64(&[0x11; 20]);
         std::fs::write(&path, format!("1:{short}\n")).unwrap();
-        let err = KeyRing::load_file(&path).unwrap_err();
+        let err = KeyRing::load_file(&path, true).unwrap_err();
         let shown = format!("{err} {err:?}");
         assert!(shown.contains("32 bytes"), "{shown}");
         assert!(!shown.contains(&short[..10]), "{shown}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_file_readable_by_others_is_refused_unless_allowed() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("master.key");
+        KeyRing::generate_file(&path).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = KeyRing::load_file(&path, false).unwrap_err();
+        assert!(
+            matches!(err, KeyRingError::Exposed { mode: 0o644, .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("chmod 600"), "{err}");
+        assert!(KeyRing::load_file(&path, true).is_ok());
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(KeyRing::load_file(&path, false).is_ok());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn keys_are_added_to_a_file_as_the_active_one() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ring.key");
+        assert_eq!(KeyRing::add_key_to_file(&path).unwrap(), 1);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let first = KeyRing::load_file(&path, false).unwrap();
+        assert_eq!(KeyRing::add_key_to_file(&path).unwrap(), 2);
+        let ring = KeyRing::load_file(&path, false).unwrap();
+        assert_eq!((ring.active_id(), ring.ids()), (2, vec![1, 2]));
+        assert_eq!(
+            ring.fingerprint(1),
+            first.fingerprint(1),
+            "the old key is kept"
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text.lines().filter(|l| l.starts_with("active:")).count(),
+            1,
+            "{text}"
+        );
+        assert!(text.starts_with("# Integration API"), "comments are kept");
+        // A damaged file is not touched.
+        std::fs::write(&path, "1:not-base64\n").unwrap();
+        assert!(KeyRing::add_key_to_file(&path).is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "1:not-base64\n");
     }
 
     #[test]

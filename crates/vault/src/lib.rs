@@ -6,7 +6,7 @@
 //! * `blob` (private): the self-describing blob and the additional authenticated data.
 //! * `envelope` (private): [`EnvelopeVault`], the [`CredentialVault`] implementation, and
 //!   [`EnvelopeVault::rewrap`] for key rotation.
-//! * [`generate_api_key`]: a new random API key.
+//! * [`SystemEntropy`]: the `Entropy` port on the operating system's CSPRNG (API keys).
 //!
 //! # Scheme
 //! Every seal draws a fresh 256-bit data key (DEK) and a random 96-bit nonce, encrypts the
@@ -33,15 +33,31 @@ pub mod keyring;
 pub use envelope::EnvelopeVault;
 pub use keyring::{KeyFileOrigin, KeyRing, KeyRingError, Location, FINGERPRINT_CONTEXT, KEK_LEN};
 
-use integrations_domain::{ApiKey, VaultError};
+use integrations_domain::{Entropy, EntropyError};
 use ring::rand::{SecureRandom, SystemRandom};
-use zeroize::Zeroizing;
 
-/// A new API key from 256 bits of system randomness.
-pub fn generate_api_key() -> Result<ApiKey, VaultError> {
-    let mut bytes = Zeroizing::new([0u8; 32]);
-    SystemRandom::new()
-        .fill(&mut bytes[..])
-        .map_err(|_| VaultError::Seal("the system random number generator failed".into()))?;
-    Ok(ApiKey::from_random_bytes(&bytes))
+/// The operating system's CSPRNG (through `ring`), for API keys.
+#[derive(Clone, Debug)]
+pub struct SystemEntropy {
+    rng: SystemRandom,
+}
+
+impl SystemEntropy {
+    pub fn new() -> Self {
+        Self {
+            rng: SystemRandom::new(),
+        }
+    }
+}
+
+impl Default for SystemEntropy {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Entropy for SystemEntropy {
+    fn fill(&self, dest: &mut [u8]) -> Result<(), EntropyError> {
+        self.rng.fill(dest).map_err(|_| EntropyError)
+    }
 }

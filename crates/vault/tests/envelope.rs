@@ -5,11 +5,12 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use integrations_domain::Entropy;
 use integrations_domain::{
     AccountId, CredentialVault, IntegrationId, Provider, SealContext, SealedSecrets, SecretFields,
     VaultError,
 };
-use integrations_vault::{generate_api_key, EnvelopeVault, KeyRing};
+use integrations_vault::{EnvelopeVault, KeyRing, SystemEntropy};
 use secrecy::{ExposeSecret, SecretString};
 
 /// Offset of the payload: header (6) + wrapped_dek_len (2) + wrapped DEK (60).
@@ -383,12 +384,13 @@ fn debug_output_shows_no_key_material() {
 }
 
 #[test]
-fn api_keys_are_random_and_prefixed() {
-    let a = generate_api_key().unwrap();
-    let b = generate_api_key().unwrap();
-    assert!(a.expose().starts_with("ik_"));
-    assert_eq!(a.expose().len(), 3 + 43);
-    assert_ne!(a.expose(), b.expose());
+fn system_entropy_is_random() {
+    let entropy = SystemEntropy::new();
+    let (mut a, mut b) = ([0u8; 32], [0u8; 32]);
+    entropy.fill(&mut a).unwrap();
+    entropy.fill(&mut b).unwrap();
+    assert_ne!(a, b);
+    assert_ne!(a, [0u8; 32]);
 }
 
 #[test]

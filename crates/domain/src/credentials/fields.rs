@@ -356,6 +356,47 @@ impl ProjectId {
     }
 }
 
+/// Whether `c` is a control character: C0, DEL or C1 (API.md section 6, object keys).
+pub fn is_control(c: char) -> bool {
+    c.is_control()
+}
+
+/// The folder under which exports are written (`prefix` of `s3` and `r2`), such as
+/// `screenshots/`: at most 512 bytes of UTF-8, no control characters, no leading `/`, and no
+/// `.` or `..` segment (an empty segment only at the end, after a closing `/`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectPrefix(String);
+
+impl ObjectPrefix {
+    pub const MAX_BYTES: usize = 512;
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let v = raw.trim();
+        let msg = "must be a folder such as \"screenshots/\": at most 512 bytes, no leading \"/\", no control characters, no empty, \".\" or \"..\" segment";
+        if v.is_empty()
+            || v.len() > Self::MAX_BYTES
+            || v.starts_with('/')
+            || v.chars().any(is_control)
+        {
+            return Err(msg.into());
+        }
+        let segments: Vec<&str> = v.split('/').collect();
+        let last = segments.len() - 1;
+        let bad_segment = segments
+            .iter()
+            .enumerate()
+            .any(|(i, s)| *s == "." || *s == ".." || (s.is_empty() && i != last));
+        if bad_segment {
+            return Err(msg.into());
+        }
+        Ok(Self(v.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Any non-secret free text (the S3 `accountId`, accepted and unused).
 pub fn plain_text(raw: &str, max: usize) -> Result<String, String> {
     let v = raw.trim();
@@ -441,6 +482,25 @@ mod tests {
         assert!(Email::parse("a@b.co").is_ok());
         assert!(Email::parse("a@b").is_err());
         assert!(Email::parse("a b@c.d").is_err());
+    }
+
+    #[test]
+    fn prefixes() {
+        for ok in ["screenshots/", "a/b/", "shots-", "a.b/c"] {
+            assert!(ObjectPrefix::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "/abs/",
+            "a//b/",
+            "./x",
+            "a/../b",
+            "a\u{7f}",
+            "a\u{85}b",
+            &"x".repeat(513),
+        ] {
+            assert!(ObjectPrefix::parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

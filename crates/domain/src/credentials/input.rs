@@ -1,11 +1,12 @@
 //! Credentials as the client sent them: a map from field name to a JSON-ish scalar. Strings
 //! are held as secrets from the moment they are parsed, whether or not the field is secret.
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use std::collections::BTreeMap;
 
 /// One value of the `credentials` object. Only strings are valid field values; the other kinds
 /// are kept (without their content) so that validation can say "must be a string".
+#[derive(Clone)]
 pub enum InputValue {
     Text(SecretString),
     Null,
@@ -29,19 +30,6 @@ impl InputValue {
             InputValue::Number => "a number",
             InputValue::Array => "an array",
             InputValue::Object => "an object",
-        }
-    }
-}
-
-impl Clone for InputValue {
-    fn clone(&self) -> Self {
-        match self {
-            InputValue::Text(s) => InputValue::Text(SecretString::from(s.expose_secret())),
-            InputValue::Null => InputValue::Null,
-            InputValue::Bool => InputValue::Bool,
-            InputValue::Number => InputValue::Number,
-            InputValue::Array => InputValue::Array,
-            InputValue::Object => InputValue::Object,
         }
     }
 }

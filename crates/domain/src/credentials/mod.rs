@@ -1,8 +1,11 @@
 //! Credentials: raw input, the typed credentials of each provider, and how they are split for
 //! storage.
 //!
-//! * Public fields (bucket, region, accountId, subdomain, username, projectId, jurisdiction)
-//!   are stored in clear so reads need no decryption.
+//! * One module per provider (`s3`, `r2`, `zendesk`, …) holds its credentials struct, its
+//!   field specs and its parser, by implementing [`ProviderCredentials`]. The provider table in
+//!   [`crate::provider`] ties them into the [`Credentials`] enum.
+//! * Public fields (bucket, region, accountId, subdomain, username, projectId, jurisdiction,
+//!   prefix) are stored in clear so reads need no decryption.
 //! * Sealed fields (the secrets `secretAccessKey`, `token`, `apiKey`, and the key id
 //!   `accessKeyId`) are encrypted by the vault. The key id's masked form (`****MPLE`) is kept
 //!   among the public fields as a hint for reads.
@@ -10,13 +13,23 @@
 pub mod fields;
 mod input;
 
+pub mod freshdesk;
+pub mod helpjuice;
+pub mod helpscout;
+pub mod intercom;
+pub mod knowledgeowl;
+pub mod r2;
+pub mod s3;
+pub mod zendesk;
+
+pub use crate::provider::Credentials;
 pub use fields::{
-    mask_key_id, AccessKeyId, BucketName, Email, IntercomRegion, ProjectId, R2AccountId,
-    R2Jurisdiction, S3Region, Subdomain, SECRET_MASK,
+    mask_key_id, AccessKeyId, BucketName, Email, IntercomRegion, ObjectPrefix, ProjectId,
+    R2AccountId, R2Jurisdiction, S3Region, Subdomain, SECRET_MASK,
 };
 pub use input::{CredentialsInput, InputValue};
 
-use crate::provider::{Platform, Provider};
+use crate::provider::Provider;
 use crate::validation::ValidationErrors;
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::BTreeMap;
@@ -44,139 +57,60 @@ pub struct FieldSpec {
     pub name: &'static str,
     pub kind: FieldKind,
     pub required: bool,
+    /// One line for documentation (OpenAPI, error messages).
+    pub about: &'static str,
 }
 
-const fn public(name: &'static str, required: bool) -> FieldSpec {
-    FieldSpec {
-        name,
-        kind: FieldKind::Public,
-        required,
+impl FieldSpec {
+    pub const fn public(name: &'static str, required: bool, about: &'static str) -> Self {
+        Self {
+            name,
+            kind: FieldKind::Public,
+            required,
+            about,
+        }
     }
-}
-const fn key_id(name: &'static str) -> FieldSpec {
-    FieldSpec {
-        name,
-        kind: FieldKind::KeyId,
-        required: true,
+
+    pub const fn key_id(name: &'static str, about: &'static str) -> Self {
+        Self {
+            name,
+            kind: FieldKind::KeyId,
+            required: true,
+            about,
+        }
     }
-}
-const fn secret(name: &'static str) -> FieldSpec {
-    FieldSpec {
-        name,
-        kind: FieldKind::Secret,
-        required: true,
+
+    pub const fn secret(name: &'static str, about: &'static str) -> Self {
+        Self {
+            name,
+            kind: FieldKind::Secret,
+            required: true,
+            about,
+        }
     }
 }
 
-/// The credential fields of a provider, in the order they are shown.
-pub fn field_specs(provider: Provider) -> &'static [FieldSpec] {
-    const S3: &[FieldSpec] = &[
-        public("bucket", true),
-        key_id("accessKeyId"),
-        secret("secretAccessKey"),
-        public("region", false),
-        public("accountId", false),
-    ];
-    const R2: &[FieldSpec] = &[
-        public("bucket", true),
-        key_id("accessKeyId"),
-        secret("secretAccessKey"),
-        public("accountId", true),
-        public("region", false),
-        public("jurisdiction", false),
-    ];
-    const ZENDESK: &[FieldSpec] = &[
-        public("username", true),
-        secret("token"),
-        public("subdomain", true),
-    ];
-    const INTERCOM: &[FieldSpec] = &[secret("token"), public("region", false)];
-    const HELPSCOUT: &[FieldSpec] = &[secret("apiKey")];
-    const HELPJUICE: &[FieldSpec] = &[public("subdomain", true), secret("apiKey")];
-    const FRESHDESK: &[FieldSpec] = &[public("subdomain", true), secret("apiKey")];
-    const KNOWLEDGEOWL: &[FieldSpec] = &[secret("apiKey"), public("projectId", true)];
-    match provider {
-        Provider::S3 => S3,
-        Provider::R2 => R2,
-        Provider::Zendesk => ZENDESK,
-        Provider::Intercom => INTERCOM,
-        Provider::Helpscout => HELPSCOUT,
-        Provider::Helpjuice => HELPJUICE,
-        Provider::Freshdesk => FRESHDESK,
-        Provider::Knowledgeowl => KNOWLEDGEOWL,
-    }
+/// What each provider's credentials module implements. The provider table in
+/// [`crate::provider`] dispatches to it.
+pub trait ProviderCredentials: Sized + Clone + std::fmt::Debug + Send + Sync + 'static {
+    /// The fields in the order they are shown; sealed fields are those of kind `KeyId` or
+    /// `Secret`.
+    const FIELDS: &'static [FieldSpec];
+
+    /// Reads every field through `reader` (which records each problem with its path) and
+    /// builds the credentials when all are valid. Returning `None` without a recorded problem
+    /// is a bug, caught by [`Credentials::parse`].
+    fn read(reader: &mut CredentialReader<'_>) -> Option<Self>;
+
+    /// Adds the fields stored in clear (key ids masked).
+    fn public_fields(&self, out: &mut PublicFields);
+
+    /// Adds the fields the vault seals.
+    fn secret_fields(&self, out: &mut SecretFields);
 }
 
 /// Longest secret accepted (tokens, keys), in bytes.
-const MAX_SECRET: usize = 4096;
-
-#[derive(Debug)]
-pub struct S3Credentials {
-    pub bucket: BucketName,
-    pub access_key_id: AccessKeyId,
-    pub secret_access_key: SecretString,
-    pub region: S3Region,
-    /// Accepted for compatibility with the original API; unused.
-    pub account_id: Option<String>,
-}
-
-#[derive(Debug)]
-pub struct R2Credentials {
-    pub bucket: BucketName,
-    pub access_key_id: AccessKeyId,
-    pub secret_access_key: SecretString,
-    pub account_id: R2AccountId,
-    pub jurisdiction: Option<R2Jurisdiction>,
-}
-
-#[derive(Debug)]
-pub struct ZendeskCredentials {
-    pub username: Email,
-    pub token: SecretString,
-    pub subdomain: Subdomain,
-}
-
-#[derive(Debug)]
-pub struct IntercomCredentials {
-    pub token: SecretString,
-    pub region: IntercomRegion,
-}
-
-#[derive(Debug)]
-pub struct HelpscoutCredentials {
-    pub api_key: SecretString,
-}
-
-#[derive(Debug)]
-pub struct HelpjuiceCredentials {
-    pub subdomain: Subdomain,
-    pub api_key: SecretString,
-}
-
-#[derive(Debug)]
-pub struct FreshdeskCredentials {
-    pub subdomain: Subdomain,
-    pub api_key: SecretString,
-}
-
-#[derive(Debug)]
-pub struct KnowledgeowlCredentials {
-    pub api_key: SecretString,
-    pub project_id: ProjectId,
-}
-
-/// Validated credentials of one provider. `Debug` never shows a secret.
-#[derive(Debug)]
-pub enum Credentials {
-    S3(S3Credentials),
-    R2(R2Credentials),
-    Zendesk(ZendeskCredentials),
-    Intercom(IntercomCredentials),
-    Helpscout(HelpscoutCredentials),
-    Helpjuice(HelpjuiceCredentials),
-    Freshdesk(FreshdeskCredentials),
-    Knowledgeowl(KnowledgeowlCredentials),
-}
+pub const MAX_SECRET: usize = 4096;
 
 /// Fields stored in clear, by JSON name. Key ids appear here only in masked form.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -208,7 +142,7 @@ impl FromIterator<(String, String)> for PublicFields {
 
 /// Sealed fields (secrets and key ids), by JSON name. Zeroized when dropped; `Debug` shows
 /// names only.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct SecretFields(BTreeMap<String, SecretString>);
 
 impl SecretFields {
@@ -235,16 +169,15 @@ impl SecretFields {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-}
 
-impl Clone for SecretFields {
-    fn clone(&self) -> Self {
-        Self(
-            self.0
-                .iter()
-                .map(|(k, v)| (k.clone(), SecretString::from(v.expose_secret())))
-                .collect(),
-        )
+    /// Same names and same values (an update that changes no secret).
+    pub fn same_as(&self, other: &SecretFields) -> bool {
+        self.len() == other.len()
+            && self.iter().all(|(name, value)| {
+                other
+                    .get(name)
+                    .is_some_and(|o| o.expose_secret() == value.expose_secret())
+            })
     }
 }
 
@@ -260,12 +193,26 @@ impl FromIterator<(String, SecretString)> for SecretFields {
     }
 }
 
-/// Reads fields of one input, collecting every problem.
-struct Reader<'a> {
+/// Where omitted sealed fields come from while parsing.
+#[derive(Clone, Copy)]
+pub enum SealedDefaults<'a> {
+    /// Nowhere: a missing required field is an error (create, plain verify).
+    None,
+    /// The stored values (an update that keeps the provider): an omitted sealed field keeps
+    /// its stored value.
+    Stored(&'a SecretFields),
+    /// Not known yet: omitted sealed fields are not reported (an update checked before the
+    /// stored integration is read; the result is only used for its errors).
+    Deferred,
+}
+
+/// Reads the fields of one `credentials` input for a provider, collecting every problem with
+/// its JSON path (`credentials.bucket`). Provider modules use it in
+/// [`ProviderCredentials::read`].
+pub struct CredentialReader<'a> {
     provider: Provider,
     input: &'a CredentialsInput,
-    /// Sealed values to use where the input leaves a sealed field out (update rule).
-    fallback: Option<&'a SecretFields>,
+    defaults: SealedDefaults<'a>,
     errors: ValidationErrors,
 }
 
@@ -273,60 +220,61 @@ fn path(name: &str) -> String {
     format!("credentials.{name}")
 }
 
-impl<'a> Reader<'a> {
+impl<'a> CredentialReader<'a> {
     fn spec(&self, name: &str) -> Option<&'static FieldSpec> {
-        field_specs(self.provider).iter().find(|s| s.name == name)
+        self.provider.fields().iter().find(|s| s.name == name)
     }
 
-    /// The raw text of a field, or `None` (with an error recorded when it was required).
-    fn raw(&mut self, name: &'static str) -> Option<SecretString> {
+    /// The text of a field; `Ok(None)` when absent or `null` (after the sealed default);
+    /// `Err(())` when a problem was recorded.
+    fn raw(&mut self, name: &'static str) -> Result<Option<SecretString>, ()> {
         let Some(spec) = self.spec(name) else {
+            // A provider module reading a field it did not declare: a bug, reported loudly.
             self.errors
-                .add(path(name), "is not a field of this provider");
-            return None;
+                .add(path(name), "is not a declared field of this provider");
+            return Err(());
         };
         match self.input.get(name) {
             Some(InputValue::Text(s)) => {
-                let value = s.expose_secret();
-                if spec.kind.is_sealed() && fields::looks_masked(value) {
+                if spec.kind.is_sealed() && fields::looks_masked(s.expose_secret()) {
                     self.errors.add(
                         path(name),
                         "is the masked value shown on read; send the real value, or leave the field out to keep the stored one",
                     );
-                    return None;
+                    return Err(());
                 }
-                Some(SecretString::from(value))
+                Ok(Some(s.clone()))
             }
-            None | Some(InputValue::Null) => {
-                if let Some(stored) = self
-                    .fallback
-                    .filter(|_| spec.kind.is_sealed())
-                    .and_then(|f| f.get(name))
-                {
-                    return Some(SecretString::from(stored.expose_secret()));
+            None | Some(InputValue::Null) => match self.defaults {
+                SealedDefaults::Stored(stored) if spec.kind.is_sealed() => {
+                    Ok(stored.get(name).cloned())
                 }
-                if spec.required {
-                    self.errors.add(path(name), "is required");
-                }
-                None
-            }
+                _ => Ok(None),
+            },
             Some(other) => {
                 self.errors.add(
                     path(name),
                     format!("must be a string, not {}", other.kind()),
                 );
-                None
+                Err(())
             }
         }
     }
 
-    /// A field validated by `check` (which sees the exposed text).
-    fn field<T>(
+    fn missing(&mut self, name: &'static str) {
+        let deferred = matches!(self.defaults, SealedDefaults::Deferred)
+            && self.spec(name).is_some_and(|s| s.kind.is_sealed());
+        if !deferred {
+            self.errors.add(path(name), "is required");
+        }
+    }
+
+    fn check<T>(
         &mut self,
         name: &'static str,
+        raw: SecretString,
         check: impl FnOnce(&str) -> Result<T, String>,
     ) -> Option<T> {
-        let raw = self.raw(name)?;
         match check(raw.expose_secret()) {
             Ok(v) => Some(v),
             Err(message) => {
@@ -336,29 +284,61 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn secret(
+    /// A required field validated by `check` (which sees the text; its message must not
+    /// repeat the value when the field may hold a secret).
+    pub fn field<T>(
+        &mut self,
+        name: &'static str,
+        check: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        match self.raw(name) {
+            Ok(Some(raw)) => self.check(name, raw, check),
+            Ok(None) => {
+                self.missing(name);
+                None
+            }
+            Err(()) => None,
+        }
+    }
+
+    /// An optional field: `Some(None)` when absent or `null`, `None` when invalid.
+    pub fn optional<T>(
+        &mut self,
+        name: &'static str,
+        check: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<Option<T>> {
+        match self.raw(name) {
+            Ok(Some(raw)) => self.check(name, raw, check).map(Some),
+            Ok(None) => Some(None),
+            Err(()) => None,
+        }
+    }
+
+    /// A required secret (token, API key): trimmed, no inner whitespace or control
+    /// characters, at most [`MAX_SECRET`] bytes.
+    pub fn secret(&mut self, name: &'static str) -> Option<SecretString> {
+        self.secret_with(name, |s| fields::secret(s, MAX_SECRET))
+    }
+
+    /// A required secret with its own rule.
+    pub fn secret_with(
         &mut self,
         name: &'static str,
         check: impl FnOnce(&SecretString) -> Result<SecretString, String>,
     ) -> Option<SecretString> {
-        let raw = self.raw(name)?;
-        match check(&raw) {
-            Ok(v) => Some(v),
-            Err(message) => {
-                self.errors.add(path(name), message);
+        match self.raw(name) {
+            Ok(Some(raw)) => match check(&raw) {
+                Ok(v) => Some(v),
+                Err(message) => {
+                    self.errors.add(path(name), message);
+                    None
+                }
+            },
+            Ok(None) => {
+                self.missing(name);
                 None
             }
-        }
-    }
-
-    fn plain_secret(&mut self, name: &'static str) -> Option<SecretString> {
-        self.secret(name, |s| fields::secret(s, MAX_SECRET))
-    }
-
-    fn finish<T>(self, value: Option<T>) -> Result<T, ValidationErrors> {
-        match value {
-            Some(v) if self.errors.is_empty() => Ok(v),
-            _ => Err(self.errors),
+            Err(()) => None,
         }
     }
 }
@@ -367,25 +347,24 @@ impl Credentials {
     /// Validates the `credentials` object of a request for `provider`.
     ///
     /// Unknown fields, missing required fields, values that are not strings, values in a bad
-    /// format and masked values sent back are all refused, each with its field path. Where a
-    /// sealed field is left out and `fallback` holds it (an update that keeps the stored
-    /// secret), the stored value is used.
+    /// format and masked values sent back are all refused, each with its field path. Omitted
+    /// sealed fields are taken from `defaults` (see [`SealedDefaults`]).
     pub fn parse(
         provider: Provider,
         input: &CredentialsInput,
-        fallback: Option<&SecretFields>,
+        defaults: SealedDefaults<'_>,
     ) -> Result<Credentials, ValidationErrors> {
-        let specs = field_specs(provider);
-        let mut r = Reader {
+        let specs = provider.fields();
+        let mut reader = CredentialReader {
             provider,
             input,
-            fallback,
+            defaults,
             errors: ValidationErrors::new(),
         };
         for name in input.names() {
             if !specs.iter().any(|s| s.name == name) {
                 let allowed: Vec<&str> = specs.iter().map(|s| s.name).collect();
-                r.errors.add(
+                reader.errors.add(
                     path(name),
                     format!(
                         "is not a field of provider {provider}; expected: {}",
@@ -394,202 +373,31 @@ impl Credentials {
                 );
             }
         }
-        match provider {
-            Provider::S3 => {
-                let bucket = r.field("bucket", BucketName::s3);
-                let access_key_id = r.field("accessKeyId", AccessKeyId::s3);
-                let secret_access_key = r.plain_secret("secretAccessKey");
-                let region = match input.get("region") {
-                    None | Some(InputValue::Null) => Some(S3Region::Auto),
-                    _ => r.field("region", S3Region::parse),
-                };
-                let account_id = match input.get("accountId") {
-                    None | Some(InputValue::Null) => Some(None),
-                    _ => r.field("accountId", |v| fields::plain_text(v, 255).map(Some)),
-                };
-                let built = (|| {
-                    Some(Credentials::S3(S3Credentials {
-                        bucket: bucket?,
-                        access_key_id: access_key_id?,
-                        secret_access_key: secret_access_key?,
-                        region: region?,
-                        account_id: account_id?,
-                    }))
-                })();
-                r.finish(built)
+        let built = Credentials::read(provider, &mut reader);
+        match built {
+            Some(c) if reader.errors.is_empty() => Ok(c),
+            Some(_) => Err(reader.errors),
+            None if reader.errors.is_empty() && !matches!(defaults, SealedDefaults::Deferred) => {
+                Err(ValidationErrors::single(
+                    "credentials",
+                    "could not be read (no field named the problem)",
+                ))
             }
-            Provider::R2 => {
-                let bucket = r.field("bucket", BucketName::r2);
-                let access_key_id = r.field("accessKeyId", AccessKeyId::r2);
-                let secret_access_key = r.secret("secretAccessKey", fields::r2_secret);
-                let account_id = r.field("accountId", R2AccountId::parse);
-                let region_ok = match input.get("region") {
-                    None | Some(InputValue::Null) => Some(()),
-                    _ => r.field("region", |v| {
-                        if v.trim().eq_ignore_ascii_case("auto") {
-                            Ok(())
-                        } else {
-                            Err("must be \"auto\" for R2 (R2 has no other region; use jurisdiction for eu or fedramp)".to_owned())
-                        }
-                    }),
-                };
-                let jurisdiction = match input.get("jurisdiction") {
-                    None | Some(InputValue::Null) => Some(None),
-                    _ => r.field("jurisdiction", |v| R2Jurisdiction::parse(v).map(Some)),
-                };
-                let built = (|| {
-                    region_ok?;
-                    Some(Credentials::R2(R2Credentials {
-                        bucket: bucket?,
-                        access_key_id: access_key_id?,
-                        secret_access_key: secret_access_key?,
-                        account_id: account_id?,
-                        jurisdiction: jurisdiction?,
-                    }))
-                })();
-                r.finish(built)
-            }
-            Provider::Zendesk => {
-                let username = r.field("username", Email::parse);
-                let token = r.plain_secret("token");
-                let subdomain = r.field("subdomain", |v| Subdomain::parse(v, "zendesk.com"));
-                let built = (|| {
-                    Some(Credentials::Zendesk(ZendeskCredentials {
-                        username: username?,
-                        token: token?,
-                        subdomain: subdomain?,
-                    }))
-                })();
-                r.finish(built)
-            }
-            Provider::Intercom => {
-                let token = r.plain_secret("token");
-                let region = match input.get("region") {
-                    None | Some(InputValue::Null) => Some(IntercomRegion::Us),
-                    _ => r.field("region", IntercomRegion::parse),
-                };
-                let built = (|| {
-                    Some(Credentials::Intercom(IntercomCredentials {
-                        token: token?,
-                        region: region?,
-                    }))
-                })();
-                r.finish(built)
-            }
-            Provider::Helpscout => {
-                let api_key = r.plain_secret("apiKey");
-                let built =
-                    api_key.map(|api_key| Credentials::Helpscout(HelpscoutCredentials { api_key }));
-                r.finish(built)
-            }
-            Provider::Helpjuice => {
-                let subdomain = r.field("subdomain", |v| Subdomain::parse(v, "helpjuice.com"));
-                let api_key = r.plain_secret("apiKey");
-                let built = (|| {
-                    Some(Credentials::Helpjuice(HelpjuiceCredentials {
-                        subdomain: subdomain?,
-                        api_key: api_key?,
-                    }))
-                })();
-                r.finish(built)
-            }
-            Provider::Freshdesk => {
-                let subdomain = r.field("subdomain", |v| Subdomain::parse(v, "freshdesk.com"));
-                let api_key = r.plain_secret("apiKey");
-                let built = (|| {
-                    Some(Credentials::Freshdesk(FreshdeskCredentials {
-                        subdomain: subdomain?,
-                        api_key: api_key?,
-                    }))
-                })();
-                r.finish(built)
-            }
-            Provider::Knowledgeowl => {
-                let api_key = r.plain_secret("apiKey");
-                let project_id = r.field("projectId", ProjectId::parse);
-                let built = (|| {
-                    Some(Credentials::Knowledgeowl(KnowledgeowlCredentials {
-                        api_key: api_key?,
-                        project_id: project_id?,
-                    }))
-                })();
-                r.finish(built)
-            }
+            None => Err(reader.errors),
         }
     }
 
-    pub fn provider(&self) -> Provider {
-        match self {
-            Credentials::S3(_) => Provider::S3,
-            Credentials::R2(_) => Provider::R2,
-            Credentials::Zendesk(_) => Provider::Zendesk,
-            Credentials::Intercom(_) => Provider::Intercom,
-            Credentials::Helpscout(_) => Provider::Helpscout,
-            Credentials::Helpjuice(_) => Provider::Helpjuice,
-            Credentials::Freshdesk(_) => Provider::Freshdesk,
-            Credentials::Knowledgeowl(_) => Provider::Knowledgeowl,
+    /// Every problem of `input` that does not depend on stored values (an update checked
+    /// before the stored integration is read). Omitted sealed fields are not reported.
+    pub fn problems(provider: Provider, input: &CredentialsInput) -> ValidationErrors {
+        match Credentials::parse(provider, input, SealedDefaults::Deferred) {
+            Ok(_) => ValidationErrors::new(),
+            Err(e) => e,
         }
     }
 
-    pub fn platform(&self) -> Platform {
+    pub fn platform(&self) -> crate::provider::Platform {
         self.provider().platform()
-    }
-
-    /// The fields stored in clear (key ids in masked form).
-    pub fn public_fields(&self) -> PublicFields {
-        let mut p = PublicFields::new();
-        match self {
-            Credentials::S3(c) => {
-                p.insert("bucket", c.bucket.as_str());
-                p.insert("accessKeyId", c.access_key_id.masked());
-                p.insert("region", c.region.as_str());
-                if let Some(a) = &c.account_id {
-                    p.insert("accountId", a.as_str());
-                }
-            }
-            Credentials::R2(c) => {
-                p.insert("bucket", c.bucket.as_str());
-                p.insert("accessKeyId", c.access_key_id.masked());
-                p.insert("accountId", c.account_id.as_str());
-                p.insert("region", "auto");
-                if let Some(j) = c.jurisdiction {
-                    p.insert("jurisdiction", j.as_str());
-                }
-            }
-            Credentials::Zendesk(c) => {
-                p.insert("username", c.username.as_str());
-                p.insert("subdomain", c.subdomain.as_str());
-            }
-            Credentials::Intercom(c) => p.insert("region", c.region.as_str()),
-            Credentials::Helpscout(_) => {}
-            Credentials::Helpjuice(c) => p.insert("subdomain", c.subdomain.as_str()),
-            Credentials::Freshdesk(c) => p.insert("subdomain", c.subdomain.as_str()),
-            Credentials::Knowledgeowl(c) => p.insert("projectId", c.project_id.as_str()),
-        }
-        p
-    }
-
-    /// The fields the vault seals: secrets and key ids.
-    pub fn secret_fields(&self) -> SecretFields {
-        let copy = |s: &SecretString| SecretString::from(s.expose_secret());
-        let mut f = SecretFields::new();
-        match self {
-            Credentials::S3(c) => {
-                f.insert("accessKeyId", SecretString::from(c.access_key_id.as_str()));
-                f.insert("secretAccessKey", copy(&c.secret_access_key));
-            }
-            Credentials::R2(c) => {
-                f.insert("accessKeyId", SecretString::from(c.access_key_id.as_str()));
-                f.insert("secretAccessKey", copy(&c.secret_access_key));
-            }
-            Credentials::Zendesk(c) => f.insert("token", copy(&c.token)),
-            Credentials::Intercom(c) => f.insert("token", copy(&c.token)),
-            Credentials::Helpscout(c) => f.insert("apiKey", copy(&c.api_key)),
-            Credentials::Helpjuice(c) => f.insert("apiKey", copy(&c.api_key)),
-            Credentials::Freshdesk(c) => f.insert("apiKey", copy(&c.api_key)),
-            Credentials::Knowledgeowl(c) => f.insert("apiKey", copy(&c.api_key)),
-        }
-        f
     }
 
     /// The stored form turned back into an input (public fields without key-id hints, plus
@@ -600,11 +408,9 @@ impl Credentials {
         sealed: &SecretFields,
     ) -> CredentialsInput {
         let mut input = CredentialsInput::new();
-        for spec in field_specs(provider) {
+        for spec in provider.fields() {
             let value = if spec.kind.is_sealed() {
-                sealed
-                    .get(spec.name)
-                    .map(|s| InputValue::Text(SecretString::from(s.expose_secret())))
+                sealed.get(spec.name).cloned().map(InputValue::Text)
             } else {
                 public.get(spec.name).map(InputValue::text)
             };
@@ -624,14 +430,15 @@ impl Credentials {
         Credentials::parse(
             provider,
             &Credentials::stored_input(provider, public, sealed),
-            None,
+            SealedDefaults::None,
         )
     }
 
     /// The credentials as read back: public fields as stored, key ids as `****` + last four,
     /// secrets as a fixed mask. In the provider's field order.
     pub fn masked_view(provider: Provider, public: &PublicFields) -> Vec<(&'static str, String)> {
-        field_specs(provider)
+        provider
+            .fields()
             .iter()
             .filter_map(|spec| match spec.kind {
                 FieldKind::Secret => Some((spec.name, SECRET_MASK.to_owned())),
@@ -641,29 +448,87 @@ impl Credentials {
             })
             .collect()
     }
+
+    /// The credentials in clear, in the provider's field order (reveal): public fields as
+    /// stored, sealed fields opened. Only for callers holding the `reveal` scope.
+    pub fn revealed(&self) -> Vec<(&'static str, SecretString)> {
+        let public = self.public_fields();
+        let sealed = self.secret_fields();
+        self.provider()
+            .fields()
+            .iter()
+            .filter_map(|spec| {
+                if spec.kind.is_sealed() {
+                    sealed.get(spec.name).cloned().map(|v| (spec.name, v))
+                } else {
+                    public
+                        .get(spec.name)
+                        .map(|v| (spec.name, SecretString::from(v)))
+                }
+            })
+            .collect()
+    }
+}
+
+/// Sample credentials of every provider, valid by their rules (tests and examples).
+#[cfg(any(test, feature = "testing"))]
+pub fn sample_input(provider: Provider) -> CredentialsInput {
+    let fields: &[(&str, &str)] = match provider {
+        Provider::S3 => &[
+            ("bucket", "examplebucket"),
+            ("accessKeyId", "AKIAIOSFODNN7EXAMPLE"),
+            (
+                "secretAccessKey",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            ),
+        ],
+        Provider::R2 => &[
+            ("bucket", "examplebucket"),
+            ("accessKeyId", "0123456789abcdef0123456789abcdef"),
+            (
+                "secretAccessKey",
+                "abababababababababababababababababababababababababababababababab",
+            ),
+            ("accountId", "023e105f4ecef8ad9ca31a8372d0c353"),
+            ("jurisdiction", "eu"),
+        ],
+        Provider::Zendesk => &[
+            ("username", "agent@example.org"),
+            ("token", "tok-zendesk"),
+            ("subdomain", "acme"),
+        ],
+        Provider::Intercom => &[("token", "tok-intercom")],
+        Provider::Helpscout => &[("apiKey", "key-helpscout")],
+        Provider::Helpjuice => &[("apiKey", "key-helpjuice"), ("subdomain", "acme")],
+        Provider::Freshdesk => &[("apiKey", "key-freshdesk"), ("subdomain", "acme")],
+        Provider::Knowledgeowl => &[
+            ("apiKey", "key-knowledgeowl"),
+            ("projectId", "5f1e2d3c4b5a69788796a5b4"),
+        ],
+    };
+    fields
+        .iter()
+        .fold(CredentialsInput::new(), |input, (k, v)| input.with(k, v))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn s3_input() -> CredentialsInput {
-        CredentialsInput::new()
-            .with("bucket", "examplebucket")
-            .with("accessKeyId", "AKIAIOSFODNN7EXAMPLE")
-            .with(
-                "secretAccessKey",
-                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-            )
-    }
-
     fn fields_of(err: &ValidationErrors) -> Vec<&str> {
         err.errors().iter().map(|e| e.field.as_str()).collect()
     }
 
+    fn parse(
+        provider: Provider,
+        input: &CredentialsInput,
+    ) -> Result<Credentials, ValidationErrors> {
+        Credentials::parse(provider, input, SealedDefaults::None)
+    }
+
     #[test]
     fn s3_defaults_region_to_auto_and_splits_fields() {
-        let c = Credentials::parse(Provider::S3, &s3_input(), None).unwrap();
+        let c = parse(Provider::S3, &sample_input(Provider::S3)).unwrap();
         let public = c.public_fields();
         assert_eq!(public.get("region"), Some("auto"));
         assert_eq!(public.get("accessKeyId"), Some("****MPLE"));
@@ -697,7 +562,7 @@ mod tests {
             .with("accountId", "zzz")
             .with("extra", "x");
         input.insert("secretAccessKey", InputValue::Number);
-        let err = Credentials::parse(Provider::R2, &input, None).unwrap_err();
+        let err = parse(Provider::R2, &input).unwrap_err();
         let mut fields = fields_of(&err);
         fields.sort();
         assert_eq!(
@@ -712,30 +577,40 @@ mod tests {
     }
 
     #[test]
-    fn masked_values_are_refused_and_fallback_fills_omitted_secrets() {
-        let input = s3_input().with("secretAccessKey", SECRET_MASK);
-        let err = Credentials::parse(Provider::S3, &input, None).unwrap_err();
+    fn masked_values_are_refused_and_stored_values_fill_omitted_secrets() {
+        let input = sample_input(Provider::S3).with("secretAccessKey", SECRET_MASK);
+        let err = parse(Provider::S3, &input).unwrap_err();
         assert_eq!(fields_of(&err), vec!["credentials.secretAccessKey"]);
-        let input = s3_input().with("accessKeyId", "****MPLE");
-        let err = Credentials::parse(Provider::S3, &input, None).unwrap_err();
+        let input = sample_input(Provider::S3).with("accessKeyId", "****MPLE");
+        let err = parse(Provider::S3, &input).unwrap_err();
         assert_eq!(fields_of(&err), vec!["credentials.accessKeyId"]);
 
-        let stored = Credentials::parse(Provider::S3, &s3_input(), None)
+        let stored = parse(Provider::S3, &sample_input(Provider::S3))
             .unwrap()
             .secret_fields();
-        let mut partial = s3_input().with("bucket", "other-bucket");
+        let mut partial = sample_input(Provider::S3).with("bucket", "other-bucket");
         partial.remove("secretAccessKey");
         partial.remove("accessKeyId");
-        let c = Credentials::parse(Provider::S3, &partial, Some(&stored)).unwrap();
-        let Credentials::S3(c) = c else { panic!() };
+        let c =
+            Credentials::parse(Provider::S3, &partial, SealedDefaults::Stored(&stored)).unwrap();
+        let Credentials::S3(c) = c else {
+            panic!("an S3 input parses to S3 credentials")
+        };
         assert_eq!(c.bucket.as_str(), "other-bucket");
         assert_eq!(
             c.secret_access_key.expose_secret(),
             "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
         );
-        // Without a fallback the same input misses both sealed fields.
-        let err = Credentials::parse(Provider::S3, &partial, None).unwrap_err();
+        // Without stored values the same input misses both sealed fields...
+        let err = parse(Provider::S3, &partial).unwrap_err();
         assert_eq!(err.errors().len(), 2);
+        // ...and a deferred check reports nothing about them.
+        assert!(Credentials::problems(Provider::S3, &partial).is_empty());
+        let bad = partial.with("bucket", "B");
+        assert_eq!(
+            fields_of(&Credentials::problems(Provider::S3, &bad)),
+            vec!["credentials.bucket"]
+        );
     }
 
     #[test]
@@ -744,34 +619,94 @@ mod tests {
             .with("username", "hello@example.org")
             .with("token", "xxx")
             .with("subdomain", "https://example.zendesk.com");
-        let c = Credentials::parse(Provider::Zendesk, &input, None).unwrap();
+        let c = parse(Provider::Zendesk, &input).unwrap();
         assert_eq!(c.public_fields().get("subdomain"), Some("example"));
         let bad = input.with("subdomain", "https://evil.com");
-        let err = Credentials::parse(Provider::Zendesk, &bad, None).unwrap_err();
+        let err = parse(Provider::Zendesk, &bad).unwrap_err();
         assert_eq!(fields_of(&err), vec!["credentials.subdomain"]);
     }
 
     #[test]
     fn debug_never_shows_secrets() {
-        let c = Credentials::parse(Provider::S3, &s3_input(), None).unwrap();
-        let shown = format!("{c:?} {:?} {:?}", c.secret_fields(), s3_input());
+        let c = parse(Provider::S3, &sample_input(Provider::S3)).unwrap();
+        let shown = format!(
+            "{c:?} {:?} {:?}",
+            c.secret_fields(),
+            sample_input(Provider::S3)
+        );
         assert!(!shown.contains("wJalrXUtnFEMI"), "{shown}");
         assert!(!shown.contains("AKIAIOSFODNN7EXAMPLE"), "{shown}");
     }
 
+    /// The field specs and the parsers agree, for every provider: the sample parses and
+    /// round-trips through its stored form; leaving out a required field is an error naming
+    /// it; leaving out an optional one is not; sealed fields are exactly what the vault seals.
     #[test]
-    fn every_provider_has_its_contract_fields() {
-        let names = |p| {
-            field_specs(p)
+    fn every_provider_parser_agrees_with_its_field_specs() {
+        for &provider in Provider::ALL {
+            let sample = sample_input(provider);
+            let c = parse(provider, &sample).unwrap_or_else(|e| panic!("{provider}: {e}"));
+            assert_eq!(c.provider(), provider);
+            let back = Credentials::from_stored(provider, &c.public_fields(), &c.secret_fields())
+                .unwrap_or_else(|e| panic!("{provider}: {e}"));
+            assert_eq!(back.public_fields(), c.public_fields(), "{provider}");
+            assert!(
+                back.secret_fields().same_as(&c.secret_fields()),
+                "{provider}"
+            );
+            let sealed: Vec<&str> = provider
+                .fields()
                 .iter()
+                .filter(|s| s.kind.is_sealed())
                 .map(|s| s.name)
-                .collect::<Vec<_>>()
-                .join(",")
-        };
-        assert_eq!(names(Provider::Intercom), "token,region");
-        assert_eq!(names(Provider::Knowledgeowl), "apiKey,projectId");
-        for p in Provider::ALL {
-            assert!(field_specs(p).iter().any(|s| s.kind == FieldKind::Secret));
+                .collect();
+            let secret_fields = c.secret_fields();
+            let sealed_by_vault: Vec<&str> = secret_fields.iter().map(|(k, _)| k).collect();
+            let mut sorted = sealed.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, sealed_by_vault, "{provider}");
+            assert!(
+                provider
+                    .fields()
+                    .iter()
+                    .any(|s| s.kind == FieldKind::Secret),
+                "{provider} has a secret"
+            );
+            for spec in provider.fields() {
+                let mut without = sample.clone();
+                if without.remove(spec.name).is_none() {
+                    continue;
+                }
+                let result = parse(provider, &without);
+                if spec.required {
+                    let err = result.expect_err(spec.name);
+                    assert_eq!(
+                        fields_of(&err),
+                        vec![format!("credentials.{}", spec.name).as_str()],
+                        "{provider}"
+                    );
+                } else {
+                    assert!(result.is_ok(), "{provider}.{} is optional", spec.name);
+                }
+            }
         }
+    }
+
+    #[test]
+    fn revealed_lists_every_stored_field_in_clear() {
+        let c = parse(Provider::Zendesk, &sample_input(Provider::Zendesk)).unwrap();
+        let shown: Vec<(&str, String)> = c
+            .revealed()
+            .into_iter()
+            .map(|(k, v)| (k, v.expose_secret().to_owned()))
+            .collect();
+        assert_eq!(
+            shown,
+            vec![
+                ("username", "agent@example.org".to_owned()),
+                ("token", "tok-zendesk".to_owned()),
+                ("subdomain", "acme".to_owned()),
+            ]
+        );
     }
 }

@@ -3,6 +3,31 @@
 #![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
 use std::io::{Read, Write};
+
+use integrations_helpcenter::{HelpcenterVerifier, ProvidersConfig};
+
+/// The `[providers]` section of the repository's `config/default.toml`: the real origins.
+pub fn default_providers() -> ProvidersConfig {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/default.toml");
+    let text = std::fs::read_to_string(path).expect("config/default.toml");
+    let mut doc: toml::Table = toml::from_str(&text).expect("valid TOML");
+    let providers = doc.remove("providers").expect("a [providers] section");
+    providers
+        .try_into()
+        .expect("[providers] deserialises into ProvidersConfig")
+}
+
+/// Every help-center setting pointed at `url`, private networks allowed (tests on loopback).
+pub fn providers_at(url: &str) -> ProvidersConfig {
+    let mut config = ProvidersConfig {
+        allow_private_networks: true,
+        ..ProvidersConfig::default()
+    };
+    for (provider, setting) in HelpcenterVerifier::settings() {
+        config = config.with(provider.as_str(), setting, url);
+    }
+    config
+}
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -1,0 +1,315 @@
+//! API keys: authentication, creation, listing, revocation, and the first key.
+
+use crate::access::{
+    presented_key_id, AccountName, ApiKey, ApiKeyDigest, ApiKeyRecord, AuthError, KeyId, Principal,
+    Scopes,
+};
+use crate::integration::now_millis;
+use crate::ports::{ApiKeyStore, Entropy, NewApiKey, RepositoryError};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use zeroize::Zeroizing;
+
+use super::ServiceError;
+
+/// The account of the key `serve` creates on an empty database.
+pub const DEFAULT_ACCOUNT: &str = "default";
+
+/// How often a key id collision (48 bits) is retried with a new key before giving up.
+const KEY_ATTEMPTS: usize = 4;
+/// `last_used_at` is written at most this often per key and process.
+const TOUCH_EVERY: Duration = Duration::from_secs(60);
+/// Past this many cached keys the cache starts over (bounded memory whatever the traffic).
+const CACHE_CAPACITY: usize = 10_000;
+
+/// Why authentication did not succeed: a bad key (401) or the store (503/500).
+#[derive(Debug, thiserror::Error)]
+pub enum AuthFailure {
+    #[error(transparent)]
+    Auth(AuthError),
+    #[error(transparent)]
+    Repository(RepositoryError),
+}
+
+struct Cached {
+    fetched: Instant,
+    record: ApiKeyRecord,
+}
+
+/// Authenticates API keys and manages them.
+///
+/// Lookups of a key id are cached for `cache_ttl` (a revoked key stops working on every
+/// replica within that time); the presented key's digest is compared with the stored one in
+/// constant time on every request, cached or not.
+pub struct AccessService<K, E> {
+    keys: K,
+    entropy: E,
+    cache_ttl: Duration,
+    cache: Mutex<HashMap<KeyId, Cached>>,
+    touched: Mutex<HashMap<KeyId, Instant>>,
+}
+
+impl<K: ApiKeyStore, E: Entropy> AccessService<K, E> {
+    /// `cache_ttl` zero disables the cache.
+    pub fn new(keys: K, entropy: E, cache_ttl: Duration) -> Self {
+        Self {
+            keys,
+            entropy,
+            cache_ttl,
+            cache: Mutex::new(HashMap::new()),
+            touched: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The caller of a presented bearer key.
+    pub async fn authenticate(&self, presented: Option<&str>) -> Result<Principal, AuthFailure> {
+        let presented = presented
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .ok_or(AuthFailure::Auth(AuthError::Missing))?;
+        let key_id = presented_key_id(presented).ok_or(AuthFailure::Auth(AuthError::Invalid))?;
+        let key_id = KeyId::parse(key_id).map_err(|_| AuthFailure::Auth(AuthError::Invalid))?;
+        let digest = ApiKeyDigest::of(presented);
+        let record = match self.cached(&key_id) {
+            Some(r) => r,
+            None => {
+                let found = self
+                    .keys
+                    .find_api_key(&key_id, &digest)
+                    .await
+                    .map_err(AuthFailure::Repository)?;
+                let Some(record) = found else {
+                    return Err(AuthFailure::Auth(AuthError::Invalid));
+                };
+                self.remember(&record);
+                record
+            }
+        };
+        // Constant time: the digests are compared in full whatever they hold.
+        if !record.digest.ct_eq(&digest) || record.revoked_at.is_some() {
+            return Err(AuthFailure::Auth(AuthError::Invalid));
+        }
+        self.touch(&record.key_id).await;
+        Ok(Principal {
+            account: record.account_id,
+            key_id: record.key_id,
+            scopes: record.scopes,
+        })
+    }
+
+    /// A new key for account `name` (created when missing). The key is returned once and
+    /// only its digest is stored.
+    pub async fn create_key(
+        &self,
+        account: &AccountName,
+        scopes: Scopes,
+        label: Option<String>,
+    ) -> Result<(ApiKey, ApiKeyRecord), ServiceError> {
+        let account_id = self.keys.ensure_account(account).await?;
+        for _ in 0..KEY_ATTEMPTS {
+            let (key, new) = self.draw(scopes, label.clone())?;
+            match self.keys.insert_api_key(account_id, &new).await {
+                Ok(()) => {
+                    tracing::info!(key_id = %new.key_id, %account, scopes = %scopes, "API key created");
+                    let record = ApiKeyRecord {
+                        key_id: new.key_id,
+                        account_id,
+                        account_name: account.clone(),
+                        digest: new.digest,
+                        scopes,
+                        label: new.label,
+                        created_at: new.created_at,
+                        last_used_at: None,
+                        revoked_at: None,
+                    };
+                    return Ok((key, record));
+                }
+                Err(RepositoryError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ServiceError::internal("could not draw an unused key id"))
+    }
+
+    /// On a database without any key: a first key for account [`DEFAULT_ACCOUNT`] with the
+    /// default scopes, created exactly once even when replicas start together.
+    pub async fn bootstrap(&self) -> Result<Option<ApiKey>, ServiceError> {
+        let name = AccountName::parse(DEFAULT_ACCOUNT).map_err(ServiceError::internal)?;
+        let (key, new) = self.draw(Scopes::DEFAULT, Some("created by the first start".into()))?;
+        let created = self.keys.insert_first_api_key(&name, &new).await?;
+        if created.is_some() {
+            tracing::info!(key_id = %new.key_id, "created the first API key");
+        }
+        Ok(created.map(|_| key))
+    }
+
+    pub async fn list(
+        &self,
+        account: Option<&AccountName>,
+    ) -> Result<Vec<ApiKeyRecord>, ServiceError> {
+        Ok(self.keys.list_api_keys(account).await?)
+    }
+
+    /// Revokes a key: it answers 401 from now on (on other replicas within the cache TTL).
+    pub async fn revoke(&self, key_id: &KeyId) -> Result<(), ServiceError> {
+        self.keys.revoke_api_key(key_id, now_millis()).await?;
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.remove(key_id);
+        }
+        tracing::info!(%key_id, "API key revoked");
+        Ok(())
+    }
+
+    fn draw(
+        &self,
+        scopes: Scopes,
+        label: Option<String>,
+    ) -> Result<(ApiKey, NewApiKey), ServiceError> {
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        self.entropy
+            .fill(&mut bytes[..])
+            .map_err(|e| ServiceError::Internal(Box::new(e)))?;
+        let key = ApiKey::from_random_bytes(&bytes);
+        let new = NewApiKey {
+            key_id: key.key_id(),
+            digest: key.digest(),
+            scopes,
+            label,
+            created_at: now_millis(),
+        };
+        Ok((key, new))
+    }
+
+    fn cached(&self, key_id: &KeyId) -> Option<ApiKeyRecord> {
+        if self.cache_ttl.is_zero() {
+            return None;
+        }
+        let cache = self.cache.lock().ok()?;
+        cache
+            .get(key_id)
+            .filter(|c| c.fetched.elapsed() < self.cache_ttl)
+            .map(|c| c.record.clone())
+    }
+
+    fn remember(&self, record: &ApiKeyRecord) {
+        if self.cache_ttl.is_zero() {
+            return;
+        }
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.len() >= CACHE_CAPACITY {
+                cache.clear();
+            }
+            cache.insert(
+                record.key_id.clone(),
+                Cached {
+                    fetched: Instant::now(),
+                    record: record.clone(),
+                },
+            );
+        }
+    }
+
+    /// Records that a key was used, at most once a minute per key (best effort).
+    async fn touch(&self, key_id: &KeyId) {
+        let due = match self.touched.lock() {
+            Ok(mut touched) => {
+                let due = touched
+                    .get(key_id)
+                    .is_none_or(|at| at.elapsed() >= TOUCH_EVERY);
+                if due {
+                    if touched.len() >= CACHE_CAPACITY {
+                        touched.clear();
+                    }
+                    touched.insert(key_id.clone(), Instant::now());
+                }
+                due
+            }
+            Err(_) => false,
+        };
+        if due {
+            if let Err(e) = self.keys.touch_api_key(key_id, now_millis()).await {
+                tracing::warn!(%key_id, error = %e, "could not record the key's last use");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::Scope;
+    use crate::testing::{CountingEntropy, InMemoryRepository};
+    use std::sync::Arc;
+
+    fn service(
+        ttl: Duration,
+    ) -> (
+        AccessService<Arc<InMemoryRepository>, CountingEntropy>,
+        Arc<InMemoryRepository>,
+    ) {
+        let repo = Arc::new(InMemoryRepository::new());
+        (
+            AccessService::new(repo.clone(), CountingEntropy::default(), ttl),
+            repo,
+        )
+    }
+
+    #[tokio::test]
+    async fn keys_authenticate_with_their_scopes_until_revoked() {
+        let (svc, _) = service(Duration::ZERO);
+        let acme = AccountName::parse("acme").unwrap();
+        let (key, record) = svc
+            .create_key(&acme, Scopes::of([Scope::Use]), Some("worker".into()))
+            .await
+            .unwrap();
+        let p = svc.authenticate(Some(key.expose())).await.unwrap();
+        assert_eq!(p.account, record.account_id);
+        assert_eq!(p.scopes, Scopes::of([Scope::Use]));
+        assert!(matches!(
+            svc.authenticate(None).await,
+            Err(AuthFailure::Auth(AuthError::Missing))
+        ));
+        // Same key id, other secret: refused by the digest comparison.
+        let forged = format!("{}{}", &key.expose()[..11], "A".repeat(35));
+        assert!(matches!(
+            svc.authenticate(Some(&forged)).await,
+            Err(AuthFailure::Auth(AuthError::Invalid))
+        ));
+        svc.revoke(&record.key_id).await.unwrap();
+        assert!(matches!(
+            svc.authenticate(Some(key.expose())).await,
+            Err(AuthFailure::Auth(AuthError::Invalid))
+        ));
+        let listed = svc.list(Some(&acme)).await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert!(listed[0].revoked_at.is_some());
+        assert!(listed[0].last_used_at.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_cached_key_is_revoked_elsewhere_within_the_ttl() {
+        let (svc, repo) = service(Duration::from_millis(200));
+        let (key, record) = svc
+            .create_key(&AccountName::parse("acme").unwrap(), Scopes::DEFAULT, None)
+            .await
+            .unwrap();
+        svc.authenticate(Some(key.expose())).await.unwrap();
+        // Another replica revokes it: this one's cache still answers for up to the TTL...
+        repo.revoke_api_key(&record.key_id, now_millis())
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        // ...and not after it.
+        assert!(svc.authenticate(Some(key.expose())).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn the_first_key_is_created_once() {
+        let (svc, _) = service(Duration::ZERO);
+        let first = svc.bootstrap().await.unwrap().expect("first key");
+        assert!(svc.bootstrap().await.unwrap().is_none());
+        let p = svc.authenticate(Some(first.expose())).await.unwrap();
+        assert_eq!(p.scopes, Scopes::DEFAULT);
+    }
+}

@@ -1,0 +1,6 @@
+DROP TABLE audit_events;
+ALTER TABLE api_keys DROP COLUMN revoked_at;
+ALTER TABLE api_keys DROP COLUMN last_used_at;
+ALTER TABLE api_keys DROP COLUMN label;
+ALTER TABLE api_keys DROP COLUMN scopes;
+ALTER TABLE api_keys DROP COLUMN key_id;
