@@ -2,7 +2,8 @@
 //! [`CallError`] (what the wire said), then [`map`] turns it into a cause and a message.
 //!
 //! Messages name the cause precisely and never contain a secret: they may name the bucket,
-//! the marker key, the endpoint and the access key id's last four characters.
+//! the object (or marker) key, the endpoint and the access key id's last four characters.
+//! Verification and export share this mapping, so a cause reads the same in both.
 
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -27,15 +28,20 @@ impl Service {
     }
 }
 
-/// The steps of a check, in order.
+/// The calls of a check (list, marker write, marker delete) and of an export (the same
+/// list as the bucket check, then the object's write or delete).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Step {
     /// ListObjectsV2, at most one key: proves key, secret, bucket and read.
     List,
     /// PutObject of the zero-byte marker: proves write.
-    Put,
+    PutMarker,
     /// DeleteObject of the marker: proves delete and leaves nothing behind.
-    Delete,
+    DeleteMarker,
+    /// PutObject of an exported object.
+    PutObject,
+    /// DeleteObject of an exported object.
+    DeleteObject,
 }
 
 impl Step {
@@ -43,16 +49,18 @@ impl Step {
     pub(crate) fn permission(self) -> &'static str {
         match self {
             Step::List => "s3:ListBucket",
-            Step::Put => "s3:PutObject",
-            Step::Delete => "s3:DeleteObject",
+            Step::PutMarker | Step::PutObject => "s3:PutObject",
+            Step::DeleteMarker | Step::DeleteObject => "s3:DeleteObject",
         }
     }
 
     fn doing(self) -> &'static str {
         match self {
             Step::List => "listing objects",
-            Step::Put => "writing the marker object",
-            Step::Delete => "deleting the marker object",
+            Step::PutMarker => "writing the marker object",
+            Step::DeleteMarker => "deleting the marker object",
+            Step::PutObject => "writing the object",
+            Step::DeleteObject => "deleting the object",
         }
     }
 }
@@ -68,6 +76,8 @@ pub(crate) struct ErrorAnswer {
     /// The bucket's region when the answer names it (header `x-amz-bucket-region`, `<Region>`
     /// or the `expecting '…'` part of `AuthorizationHeaderMalformed`), validated.
     pub(crate) region: Option<String>,
+    /// The wait a throttling answer asked for (`Retry-After`: seconds or an HTTP date).
+    pub(crate) retry_after: Option<u64>,
 }
 
 /// A failed call.
@@ -152,13 +162,36 @@ fn answer_from(raw: &HttpResponse, code: Option<String>, message: Option<String>
         .into_iter()
         .flatten()
         .find_map(|r| valid_region(&r));
+    let retry_after = raw
+        .headers()
+        .get("retry-after")
+        .and_then(|v| retry_after_secs(v, std::time::SystemTime::now()));
     ErrorAnswer {
         status: raw.status().as_u16(),
         code: code.filter(|c| !c.is_empty()),
         message: message.filter(|m| !m.is_empty()),
         region,
+        retry_after,
     }
 }
+
+/// `Retry-After` as whole seconds: a number of seconds, or an HTTP date (a date in the past
+/// is a wait of 0, clamped later to 1).
+fn retry_after_secs(value: &str, now: std::time::SystemTime) -> Option<u64> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(secs);
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(now)
+            .map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0))
+            .unwrap_or(0),
+    )
+}
+
+/// The wait of a throttling answer without `Retry-After` (API.md section 6).
+pub(crate) const DEFAULT_RETRY_AFTER_SECS: u64 = 60;
 
 /// The innermost message of an error chain (`Connection refused (os error 111)`).
 fn root_cause(err: &(dyn StdError + 'static)) -> String {
@@ -204,7 +237,8 @@ pub(crate) struct Context<'a> {
     pub(crate) region: &'a str,
     pub(crate) jurisdiction: Option<R2Jurisdiction>,
     pub(crate) timeout: Duration,
-    pub(crate) marker_key: &'a str,
+    /// The marker of a check, or the exported object's key.
+    pub(crate) key: &'a str,
 }
 
 /// The outcome of mapping a failed call.
@@ -258,21 +292,21 @@ pub(crate) fn map(step: Step, error: &CallError, cx: &Context<'_>) -> Mapped {
         },
     };
     Mapped::Failure(match step {
-        Step::Delete if error.is_ambiguous() => VerificationFailure::new(
-            failure.reason,
-            format!(
+        Step::DeleteMarker if error.is_ambiguous() => VerificationFailure {
+            message: format!(
                 "{} Removing the marker object '{}' is retried in the background; if it remains in bucket '{}', delete it by hand.",
-                failure.message, cx.marker_key, cx.bucket
+                failure.message, cx.key, cx.bucket
             ),
-        ),
-        Step::Delete => VerificationFailure::new(
-            failure.reason,
-            format!(
+            ..failure
+        },
+        Step::DeleteMarker => VerificationFailure {
+            message: format!(
                 "{} The marker object '{}' was left in bucket '{}': delete it by hand.",
-                failure.message, cx.marker_key, cx.bucket
+                failure.message, cx.key, cx.bucket
             ),
-        ),
-        Step::List | Step::Put => failure,
+            ..failure
+        },
+        Step::List | Step::PutMarker | Step::PutObject | Step::DeleteObject => failure,
     })
 }
 
@@ -283,9 +317,13 @@ fn map_answer(step: Step, a: &ErrorAnswer, cx: &Context<'_>) -> Mapped {
     let fail = |reason, message: String| Mapped::Failure(VerificationFailure::new(reason, message));
 
     if a.status == 429 || THROTTLING_CODES.contains(&code) {
-        return fail(
-            FailureReason::RateLimited,
-            format!("{service} is throttling requests ({described}): try again later."),
+        let wait = a.retry_after.unwrap_or(DEFAULT_RETRY_AFTER_SECS);
+        return Mapped::Failure(
+            VerificationFailure::new(
+                FailureReason::RateLimited,
+                format!("{service} is throttling requests ({described}): try again later."),
+            )
+            .with_retry_after(wait),
         );
     }
     let redirect = matches!(a.status, 301 | 307)
@@ -447,7 +485,7 @@ mod tests {
             region: "us-east-1",
             jurisdiction: None,
             timeout: Duration::from_secs(10),
-            marker_key: ".integration-verify/m",
+            key: ".integration-verify/m",
         }
     }
 
@@ -607,8 +645,10 @@ mod tests {
         let body = aws_error("AccessDenied", "Access Denied", "");
         for (step, permission) in [
             (Step::List, "s3:ListBucket"),
-            (Step::Put, "s3:PutObject"),
-            (Step::Delete, "s3:DeleteObject"),
+            (Step::PutMarker, "s3:PutObject"),
+            (Step::DeleteMarker, "s3:DeleteObject"),
+            (Step::PutObject, "s3:PutObject"),
+            (Step::DeleteObject, "s3:DeleteObject"),
         ] {
             let f = failure(step, &service_error(403, &[], &body), Service::S3);
             assert_eq!(f.reason, FailureReason::InsufficientPermissions);
@@ -616,7 +656,7 @@ mod tests {
             assert!(f.message.contains("'examplebucket'"), "{}", f.message);
             assert_eq!(
                 f.message.contains("was left in bucket"),
-                step == Step::Delete,
+                step == Step::DeleteMarker,
                 "{}",
                 f.message
             );
@@ -687,12 +727,29 @@ mod tests {
     #[test]
     fn throttling_and_server_errors() {
         let slow = aws_error("SlowDown", "Please reduce your request rate.", "");
-        let f = failure(Step::Put, &service_error(503, &[], &slow), Service::S3);
+        let f = failure(
+            Step::PutMarker,
+            &service_error(503, &[], &slow),
+            Service::S3,
+        );
         assert_eq!(f.reason, FailureReason::RateLimited);
         assert!(f.message.contains("HTTP 503 SlowDown"), "{}", f.message);
+        assert_eq!(f.retry_after_secs, Some(60), "no Retry-After: 60 s");
 
-        let f = failure(Step::Put, &service_error(429, &[], ""), Service::R2);
+        let f = failure(
+            Step::PutObject,
+            &service_error(429, &[("Retry-After", "7")], ""),
+            Service::R2,
+        );
         assert_eq!(f.reason, FailureReason::RateLimited);
+        assert_eq!(f.retry_after_secs, Some(7));
+
+        let f = failure(
+            Step::PutObject,
+            &service_error(503, &[("Retry-After", "86400")], &slow),
+            Service::S3,
+        );
+        assert_eq!(f.retry_after_secs, Some(3600), "clamped to an hour");
 
         let internal = aws_error(
             "InternalError",
@@ -727,6 +784,41 @@ mod tests {
         let body = aws_error("ExpiredToken", "The provided token has expired.", "");
         let f = failure(Step::List, &service_error(400, &[], &body), Service::S3);
         assert_eq!(f.reason, FailureReason::InvalidCredentials);
+    }
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        assert_eq!(retry_after_secs("120", now), Some(120));
+        assert_eq!(retry_after_secs(" 0 ", now), Some(0));
+        assert_eq!(
+            retry_after_secs("Sun, 06 Nov 1994 08:50:07 GMT", now),
+            Some(30)
+        );
+        assert_eq!(
+            retry_after_secs("Sun, 06 Nov 1994 08:00:00 GMT", now),
+            Some(0)
+        );
+        assert_eq!(retry_after_secs("soon", now), None);
+        assert_eq!(retry_after_secs("-5", now), None);
+    }
+
+    #[test]
+    fn export_steps_keep_the_verify_messages_without_marker_hints() {
+        let body = aws_error("AccessDenied", "Access Denied", "");
+        let f = failure(
+            Step::DeleteObject,
+            &service_error(403, &[], &body),
+            Service::S3,
+        );
+        assert_eq!(f.reason, FailureReason::InsufficientPermissions);
+        assert!(f.message.contains("s3:DeleteObject"), "{}", f.message);
+        assert!(f.message.contains("deleting the object"), "{}", f.message);
+        assert!(!f.message.contains("marker"), "{}", f.message);
+        let nsb = aws_error("NoSuchBucket", "The specified bucket does not exist", "");
+        let f = failure(Step::PutObject, &service_error(404, &[], &nsb), Service::S3);
+        assert_eq!(f.reason, FailureReason::NotFound);
+        assert_eq!(f.message, "The specified bucket does not exist.");
     }
 
     #[test]
