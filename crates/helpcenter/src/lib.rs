@@ -1,15 +1,20 @@
 //! The help-center adapter: checks that Zendesk, Intercom, Help Scout, Helpjuice, Freshdesk
-//! and KnowledgeOwl credentials authenticate as a real agent or admin of the account.
+//! and KnowledgeOwl credentials authenticate as a real agent or admin of the account, and
+//! lists the images used in the help center's articles (the import, API.md section 6).
 //!
 //! # Layout
-//! * `providers`: one client per provider behind the `HelpCenterClient` trait, and the
-//!   registry (`clients!`) keyed by provider. Adding a help center is one module there.
+//! * `providers`: one client per provider behind the `HelpCenterClient` trait (`verify` and
+//!   `images`), and the registry (`clients!`) keyed by provider. Adding a help center is one
+//!   module there. Each provider module holds its probe and its article listing walk.
+//! * `images`: what every import walk shares: HTML extraction (html5ever), URL resolution,
+//!   the position encoding, the call budget ([`CALL_BUDGET`]) and the mapping of answers.
 //! * `http`: the shared async HTTP client (reqwest): the SSRF guard as its resolver, no proxy,
 //!   no redirects, connect and total deadlines, bounded bodies, one retry after a reset.
 //! * `outcome`: the rules every provider shares to turn an answer (or none) into a
 //!   `VerificationFailure` with a `reason` and a message that never holds a secret.
-//! * [`HelpcenterVerifier`] (this file): the `ConnectionVerifier` that picks the client of
-//!   the credentials' provider and holds the whole check to the deadline.
+//! * [`HelpcenterVerifier`] (this file): the `ConnectionVerifier` and the
+//!   `HelpCenterCatalogue` that pick the client of the credentials' provider and hold the whole
+//!   check to the deadline (a page of images to [`PAGE_DEADLINE_FACTOR`] deadlines).
 //!
 //! Configuration comes straight from the `[providers]` section ([`ProvidersConfig`]): each
 //! client reads its own `providers.<name>.*` settings, so the server knows no provider.
@@ -18,9 +23,11 @@
 //! URL not built from a configured template. See `docs/decisions/0005-helpcenter-clients.md`.
 
 mod http;
+mod images;
 mod outcome;
 mod providers;
 
+pub use images::{CALL_BUDGET, PAGE_DEADLINE_FACTOR};
 pub use integrations_outbound::{ConfigError, ProvidersConfig};
 
 use std::collections::BTreeMap;
@@ -29,7 +36,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use integrations_domain::{
-    ConnectionVerifier, Credentials, FailureReason, Platform, Provider, VerificationFailure,
+    ConnectionVerifier, Credentials, FailureReason, HelpCenterCatalogue, ImagePage, Platform,
+    Provider, VerificationFailure,
 };
 
 use crate::http::Http;
@@ -84,6 +92,45 @@ impl HelpcenterVerifier {
     pub fn settings() -> Vec<(Provider, &'static str)> {
         providers::settings()
     }
+
+    /// Every setting of [`HelpcenterVerifier::settings`] at `base_url`, with private networks
+    /// allowed: **for tests and local fakes only** (one server standing in for all six
+    /// providers, e.g. `integrations-provider-fakes`).
+    pub fn providers_at(base_url: &str) -> ProvidersConfig {
+        let mut config = ProvidersConfig {
+            allow_private_networks: true,
+            ..ProvidersConfig::default()
+        };
+        for (provider, setting) in Self::settings() {
+            config = config.with(provider.as_str(), setting, base_url);
+        }
+        config
+    }
+
+    /// A verifier and catalogue whose six providers all live at `base_url` (see
+    /// [`HelpcenterVerifier::providers_at`]): **for tests and local fakes only**.
+    pub fn pointed_at(base_url: &str, timeout: Duration) -> Result<Self, ConfigError> {
+        Self::new(timeout, &Self::providers_at(base_url))
+    }
+
+    fn client(
+        &self,
+        credentials: &Credentials,
+        what: &str,
+    ) -> Result<&Arc<dyn HelpCenterClient>, VerificationFailure> {
+        self.inner
+            .clients
+            .get(&credentials.provider())
+            .ok_or_else(|| {
+                VerificationFailure::new(
+                    FailureReason::ProviderError,
+                    format!(
+                        "{} credentials cannot be {what} by the help-center adapter.",
+                        credentials.provider()
+                    ),
+                )
+            })
+    }
 }
 
 /// Added to the deadline for the outer guard: the client's own deadline fires first; the
@@ -94,15 +141,7 @@ const OUTER_MARGIN: Duration = Duration::from_millis(500);
 impl ConnectionVerifier for HelpcenterVerifier {
     #[tracing::instrument(skip_all, fields(provider = %credentials.provider()))]
     async fn verify(&self, credentials: &Credentials) -> Result<(), VerificationFailure> {
-        let Some(client) = self.inner.clients.get(&credentials.provider()) else {
-            return Err(VerificationFailure::new(
-                FailureReason::ProviderError,
-                format!(
-                    "{} credentials cannot be verified by the help-center verifier.",
-                    credentials.provider()
-                ),
-            ));
-        };
+        let client = self.client(credentials, "verified")?;
         let timeout = self.inner.timeout;
         match tokio::time::timeout(
             timeout + OUTER_MARGIN,
@@ -127,5 +166,41 @@ impl ConnectionVerifier for HelpcenterVerifier {
 
     fn supports(&self, platform: Platform) -> bool {
         matches!(platform, Platform::Helpcenter)
+    }
+}
+
+#[async_trait]
+impl HelpCenterCatalogue for HelpcenterVerifier {
+    /// One page of images. Each provider call has the verify deadline; the whole page call
+    /// has [`PAGE_DEADLINE_FACTOR`] of them (it normally returns well before: see the
+    /// `images` module on when a page stops early).
+    #[tracing::instrument(skip_all, fields(provider = %credentials.provider(), limit = limit))]
+    async fn images(
+        &self,
+        credentials: &Credentials,
+        position: Option<&[u8]>,
+        limit: u32,
+    ) -> Result<ImagePage, VerificationFailure> {
+        let client = self.client(credentials, "imported")?;
+        let deadline = self.inner.timeout * PAGE_DEADLINE_FACTOR;
+        match tokio::time::timeout(
+            deadline + OUTER_MARGIN,
+            client.images(&self.inner.http, credentials, position, limit),
+        )
+        .await
+        {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                tracing::warn!("an import page exceeded its deadline");
+                Err(VerificationFailure::new(
+                    FailureReason::Timeout,
+                    format!(
+                        "{} did not answer the article listing within {}.",
+                        credentials.provider().display_name(),
+                        human(deadline)
+                    ),
+                ))
+            }
+        }
     }
 }

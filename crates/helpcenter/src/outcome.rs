@@ -35,6 +35,7 @@ pub(crate) struct Target {
 }
 
 /// The messages of the statuses whose meaning depends on the provider.
+#[derive(Clone)]
 pub(crate) struct StatusMessages {
     /// 401: which credential was refused.
     pub(crate) unauthorized: String,

@@ -1,6 +1,7 @@
 //! One client per provider, behind one trait. Each knows its probe (a read-only, zero-cost
-//! GET), its auth scheme and what a successful answer must prove; the shared rules live in
-//! [`crate::outcome`] and [`crate::http`].
+//! GET), its auth scheme and what a successful answer must prove, and its article listing and
+//! pagination for the image import; the shared rules live in [`crate::outcome`],
+//! [`crate::http`] and [`crate::images`] (extraction, resolution, positions, the call budget).
 //!
 //! The [`clients!`] list below is the registry: adding a help center is one module here and
 //! one entry in the list (a test checks every help-center provider of the domain's table has
@@ -12,7 +13,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use integrations_domain::{Credentials, FailureReason, Provider, VerificationFailure};
+use integrations_domain::{Credentials, FailureReason, ImagePage, Provider, VerificationFailure};
 use integrations_outbound::{ConfigError, ProvidersConfig, Scrubber, UrlTemplate};
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
@@ -31,6 +32,17 @@ pub(crate) trait HelpCenterClient: Send + Sync + 'static {
         http: &Http,
         credentials: &Credentials,
     ) -> Result<(), VerificationFailure>;
+
+    /// One page of the images of the help center's articles, from `position` (`None`: the
+    /// start), at most `limit` (1–100). Walks the provider's own listing; the rest is
+    /// [`crate::images::Session`]'s.
+    async fn images(
+        &self,
+        http: &Http,
+        credentials: &Credentials,
+        position: Option<&[u8]>,
+        limit: u32,
+    ) -> Result<ImagePage, VerificationFailure>;
 }
 
 /// How a client is built from the `[providers]` settings.

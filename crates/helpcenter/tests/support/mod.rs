@@ -19,14 +19,7 @@ pub fn default_providers() -> ProvidersConfig {
 
 /// Every help-center setting pointed at `url`, private networks allowed (tests on loopback).
 pub fn providers_at(url: &str) -> ProvidersConfig {
-    let mut config = ProvidersConfig {
-        allow_private_networks: true,
-        ..ProvidersConfig::default()
-    };
-    for (provider, setting) in HelpcenterVerifier::settings() {
-        config = config.with(provider.as_str(), setting, url);
-    }
-    config
+    HelpcenterVerifier::providers_at(url)
 }
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
