@@ -67,6 +67,21 @@ impl Scrubber {
         if self.forms.is_empty() {
             return text.to_owned();
         }
+        // A form holding other characters (`ab:cd`, `user:secret`) spans several runs, each
+        // perhaps too short to count: its exact occurrences are removed first, longest first.
+        let mut glued: Vec<&str> = self
+            .forms
+            .iter()
+            .map(|f| f.expose_secret())
+            .filter(|f| !f.chars().all(is_token_char))
+            .collect();
+        glued.sort_by_key(|f| std::cmp::Reverse(f.len()));
+        let mut text = std::borrow::Cow::Borrowed(text);
+        for form in glued {
+            if text.contains(form) {
+                text = std::borrow::Cow::Owned(text.replace(form, REDACTED));
+            }
+        }
         let mut out = String::with_capacity(text.len());
         let mut run = String::new();
         for c in text.chars() {
@@ -153,6 +168,23 @@ mod tests {
             s.scrub("Couldn't authenticate you"),
             "Couldn't authenticate you"
         );
+    }
+
+    #[test]
+    fn secrets_with_other_characters_are_removed() {
+        // Found by the property tests: "&" or "abc:defgh" (runs shorter than MIN_OVERLAP on
+        // each side of a non-token character) came through untouched.
+        for secret in ["&", "abc:defgh", "p@ss#w0rd", "ab\"cd"] {
+            let s = Scrubber::new().secret(secret);
+            let out = s.scrub(&format!("invalid key '{secret}' given"));
+            assert_eq!(out, "invalid key '****' given", "{secret}");
+        }
+        let s = Scrubber::new()
+            .secret("abc:defgh")
+            .form("agent@example.com:abc:defgh");
+        assert!(!s
+            .scrub("no agent@example.com:abc:defgh here")
+            .contains("abc:defgh"));
     }
 
     #[test]

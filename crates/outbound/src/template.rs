@@ -130,8 +130,20 @@ impl UrlTemplate {
             path: path.to_owned(),
             placeholder: placeholder.filter(|_| count == 1),
         };
-        // Final check: what we will send must be a URL the HTTP stack accepts.
-        url::Url::parse(&parsed.render(Some("x"))).map_err(|_| bad("not a valid URL"))?;
+        // Final check: what we will send must be a URL the HTTP stack accepts, with the host
+        // written here. WHATWG reads a host ending in a number as an IPv4 address ("2" is
+        // 0.0.0.2, "0x7f.1" is 127.0.0.1), so such a host, or a placeholder that a numeric
+        // label would turn into one, is refused.
+        for sample in ["x", "0"] {
+            let url = url::Url::parse(&parsed.render(Some(sample)))
+                .map_err(|_| bad("not a valid URL"))?;
+            let expected = parsed.host(Some(sample));
+            if !expected.starts_with('[') && url.host_str() != Some(expected.as_str()) {
+                return Err(bad(
+                    "the host must be a DNS name or an IP address written in full",
+                ));
+            }
+        }
         Ok(parsed)
     }
 
@@ -292,6 +304,15 @@ mod tests {
             ("https://{other}.example.com", SUB),
             ("https://exa mple.com", SUB),
             ("https://-bad.com", SUB),
+            // Read as IPv4 addresses by the URL parser (found by fuzzing: "https://2" was
+            // accepted with host "2" but sent to 0.0.0.2), or turned into one by a numeric
+            // label ("2130706433" is 127.0.0.1).
+            ("https://2", None),
+            ("http://0x7f.1", None),
+            ("http://127.1:8080", None),
+            ("http://127.0.0.01", None),
+            ("https://{subdomain}", SUB),
+            ("https://a.{subdomain}", SUB),
         ] {
             assert!(UrlTemplate::parse("x", raw, p).is_err(), "{raw}");
         }
