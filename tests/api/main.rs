@@ -17,6 +17,9 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
+                    if integrations_store::testing::skip_postgres() {
+                        return;
+                    }
                     super::$name(integrations_e2e::Backend::Postgres).await
                 }
             )*
@@ -26,6 +29,10 @@ macro_rules! on_both_backends {
 
 mod crud;
 mod errors;
+mod hardening;
+mod leaks;
 mod lifecycle;
 mod security;
+mod trail;
+mod transfer;
 mod verify;

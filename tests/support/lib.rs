@@ -30,7 +30,10 @@ pub enum Backend {
 
 // ---------- log capture ----------
 
-static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+/// What the process logged so far: one buffer in the text format, one in JSON.
+type LogBuffer = Arc<Mutex<Vec<u8>>>;
+
+static LOGS: OnceLock<(LogBuffer, LogBuffer)> = OnceLock::new();
 
 #[derive(Clone)]
 struct Capture(Arc<Mutex<Vec<u8>>>);
@@ -45,26 +48,43 @@ impl Write for Capture {
     }
 }
 
-/// Every log line written so far by any app in this test process (DEBUG and above, all
-/// crates, through the server's own filter). Secrets are unique per test, so a test checks its own secrets against all of it.
+/// Every log line written so far by any app in this test process, TRACE and above, all crates,
+/// through the server's own pipeline (caps and redaction), in the text format. Secrets are
+/// unique per test, so a test checks its own secrets against all of it.
 pub fn captured_logs() -> String {
+    captured(|l| &l.0)
+}
+
+/// The same lines in the JSON format (`logging.format = "json"`), one object per line.
+pub fn captured_json_logs() -> String {
+    captured(|l| &l.1)
+}
+
+fn captured(
+    pick: impl Fn(&(Arc<Mutex<Vec<u8>>>, Arc<Mutex<Vec<u8>>>)) -> &Arc<Mutex<Vec<u8>>>,
+) -> String {
     let logs = LOGS
         .get()
-        .map(|l| l.lock().unwrap().clone())
+        .map(|l| pick(l).lock().unwrap().clone())
         .unwrap_or_default();
     String::from_utf8_lossy(&logs).into_owned()
 }
 
 fn init_logs() {
+    use integrations_server::settings::LogFormat;
+    use integrations_server::telemetry::{env_filter, layer, Redacting};
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     LOGS.get_or_init(|| {
-        let buf = Arc::new(Mutex::new(Vec::new()));
-        let writer = Capture(buf.clone());
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(integrations_server::telemetry::env_filter("debug"))
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
+        let text = Arc::new(Mutex::new(Vec::new()));
+        let json = Arc::new(Mutex::new(Vec::new()));
+        let (t, j) = (Capture(text.clone()), Capture(json.clone()));
+        let _ = tracing_subscriber::registry()
+            .with(env_filter("trace"))
+            .with(layer(LogFormat::Text, Redacting(move || t.clone()), false))
+            .with(layer(LogFormat::Json, Redacting(move || j.clone()), false))
             .try_init();
-        buf
+        (text, json)
     });
 }
 
@@ -265,6 +285,39 @@ impl TestApp {
         }
         let res = req.send().await.unwrap();
         Self::read(res).await
+    }
+
+    /// Sends raw bytes with this `Content-Type` (an export's upload).
+    pub async fn send_bytes(
+        &self,
+        method: Method,
+        path: &str,
+        key: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Response {
+        let res = self
+            .client
+            .request(method, format!("{}{path}", self.address))
+            .bearer_auth(key)
+            .header("content-type", content_type)
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
+        Self::read(res).await
+    }
+
+    /// `PUT path` with the raw bytes (the app's own key).
+    pub async fn put_bytes(&self, path: &str, content_type: &str, bytes: &[u8]) -> Response {
+        self.send_bytes(
+            Method::PUT,
+            path,
+            &self.api_key.clone(),
+            content_type,
+            bytes.to_vec(),
+        )
+        .await
     }
 
     pub async fn read(res: reqwest::Response) -> Response {

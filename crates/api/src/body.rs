@@ -103,7 +103,11 @@ impl<'de> Deserialize<'de> for Json {
 }
 
 /// Reads and parses the body of a request that must be a JSON object.
-pub async fn read_object(req: &HttpRequest, mut payload: web::Payload) -> Result<Fields, ApiError> {
+pub async fn read_object(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    idle: std::time::Duration,
+) -> Result<Fields, ApiError> {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -133,7 +137,17 @@ pub async fn read_object(req: &HttpRequest, mut payload: web::Payload) -> Result
     // Sized once, to the declared length (or the limit): the buffer never grows, so no copy
     // of the secrets it holds is left behind in freed memory.
     let mut buf = Zeroizing::new(Vec::with_capacity(declared.unwrap_or(MAX_BODY_BYTES)));
-    while let Some(chunk) = payload.next().await {
+    loop {
+        // A client that stalls is cut off: no connection is held by a half-sent body.
+        let next = tokio::time::timeout(idle, payload.next())
+            .await
+            .map_err(|_| {
+                ApiError::validation(
+                    "body",
+                    format!("did not arrive in time (no data for {} s)", idle.as_secs()),
+                )
+            })?;
+        let Some(chunk) = next else { break };
         let chunk =
             chunk.map_err(|_| ApiError::validation("body", "could not be read completely"))?;
         if buf.len() + chunk.len() > buf.capacity() {
@@ -148,13 +162,18 @@ pub async fn read_object(req: &HttpRequest, mut payload: web::Payload) -> Result
         }
         buf.extend_from_slice(&chunk);
     }
+    parse_object(&buf)
+}
+
+/// Parses a body that must be a JSON object (no size or type check: `read_object` did them).
+pub fn parse_object(buf: &[u8]) -> Result<Fields, ApiError> {
     if buf.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::validation(
             "body",
             "must be a JSON object, not empty",
         ));
     }
-    match serde_json::from_slice::<Json>(&buf) {
+    match serde_json::from_slice::<Json>(buf) {
         Ok(Json::Object(fields)) => Ok(fields),
         Ok(other) => Err(ApiError::validation(
             "body",

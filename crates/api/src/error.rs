@@ -11,27 +11,40 @@ use integrations_domain::{
 };
 use serde::Serialize;
 use std::fmt;
+use utoipa::ToSchema;
 
 /// Seconds a client should wait before retrying a 503 of the database.
 pub const RETRY_AFTER_SECONDS: u32 = 1;
 
 /// The error body: `{message, errors?, reason?, requestId?}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorBody {
+    /// What went wrong, for people (never a secret, never internals).
     pub message: String,
+    /// Only on 422: each problem with its field.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Vec<FieldErrorBody>)]
     pub errors: Option<Vec<FieldErrorBody>>,
+    /// On a provider's failure (502, 503, 504) and on a failed `?verify=true` (422).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = crate::openapi::ReasonCode)]
     pub reason: Option<&'static str>,
+    /// Only on 500: the request's id, also in the server log.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
     pub request_id: Option<String>,
 }
 
 /// One problem of a 422: the field (JSON path, query parameter or `body`) and what is wrong.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = FieldError)]
 pub struct FieldErrorBody {
+    /// A JSON path (`credentials.bucket`), a query parameter, `body`, `id`, `key` or
+    /// `contentType`.
+    #[schema(example = "credentials.bucket")]
     pub field: String,
+    #[schema(example = "is required")]
     pub message: String,
 }
 
@@ -64,6 +77,19 @@ pub enum ApiError {
     },
     /// 501.
     NotImplemented(String),
+    /// 429 with `Retry-After`: over a rate limit.
+    RateLimited {
+        retry_after_secs: u64,
+        message: &'static str,
+    },
+    /// 502/503/504 `{message, reason}`: a provider call of an export or import failed
+    /// (503 with `Retry-After` for the provider's rate limit, 504 for its deadline).
+    Provider {
+        status: u16,
+        reason: &'static str,
+        message: String,
+        retry_after_secs: Option<u32>,
+    },
     /// 503 with `Retry-After`: the database.
     Unavailable,
     /// 500; the request id is in the body and in the server log.
@@ -131,6 +157,15 @@ impl ApiError {
                 request_id: None,
             },
             ApiError::NotImplemented(m) => plain(m.clone()),
+            ApiError::RateLimited { message, .. } => plain((*message).to_owned()),
+            ApiError::Provider {
+                reason, message, ..
+            } => ErrorBody {
+                message: message.clone(),
+                errors: None,
+                reason: Some(reason),
+                request_id: None,
+            },
             ApiError::Unavailable => plain(
                 "The service is temporarily unavailable (database unreachable). Retry shortly."
                     .to_owned(),
@@ -162,6 +197,15 @@ impl From<ServiceError> for ApiError {
                 tracing::warn!(error = %cause, "database unavailable");
                 ApiError::Unavailable
             }
+            ServiceError::Provider(f) => {
+                let status = integrations_domain::service::provider_status(&f);
+                ApiError::Provider {
+                    status,
+                    reason: f.reason.as_str(),
+                    retry_after_secs: (status == 503).then(|| f.retry_after_secs.unwrap_or(60)),
+                    message: f.message,
+                }
+            }
             ServiceError::Internal(cause) => ApiError::internal(cause.as_ref()),
         }
     }
@@ -188,6 +232,28 @@ impl From<AuthFailure> for ApiError {
     }
 }
 
+impl From<crate::limits::Refusal> for ApiError {
+    fn from(r: crate::limits::Refusal) -> Self {
+        use crate::limits::Refusal;
+        match r {
+            Refusal::Requests {
+                retry_after_secs, ..
+            } => ApiError::RateLimited {
+                retry_after_secs,
+                message: "Too many requests for this API key; retry after the time in Retry-After.",
+            },
+            Refusal::Outbound { retry_after_secs } => ApiError::RateLimited {
+                retry_after_secs,
+                message: "Too many provider calls (verify, export, import) for this API key; retry after the time in Retry-After.",
+            },
+            Refusal::Concurrency => ApiError::RateLimited {
+                retry_after_secs: 1,
+                message: "Too many provider calls in flight for this account; retry shortly.",
+            },
+        }
+    }
+}
+
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.body().message)
@@ -205,6 +271,10 @@ impl ResponseError for ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ApiError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Provider { status, .. } => {
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY)
+            }
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -218,6 +288,17 @@ impl ResponseError for ApiError {
             }
             ApiError::Unauthorized(_) => {
                 res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+            }
+            ApiError::RateLimited {
+                retry_after_secs, ..
+            } => {
+                res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            ApiError::Provider {
+                retry_after_secs: Some(secs),
+                ..
+            } => {
+                res.insert_header((header::RETRY_AFTER, secs.to_string()));
             }
             _ => {}
         }

@@ -4,11 +4,14 @@
 //! being threaded through every handler). Its outcome is logged: method, route template,
 //! status, latency; never headers or bodies.
 
+use crate::error::ApiError;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage};
+use actix_web::{Error, HttpMessage, ResponseError};
+use futures_util::FutureExt;
+use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 use tracing::Instrument;
 
@@ -34,7 +37,9 @@ fn acceptable(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
-/// The middleware (use with `actix_web::middleware::from_fn`).
+/// The middleware (use with `actix_web::middleware::from_fn`). A handler that panics is
+/// answered with a 500 carrying the request id (the panic hook logged it with the same id),
+/// instead of a dropped connection.
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -49,13 +54,37 @@ pub async fn middleware(
     req.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
     let started = Instant::now();
-    let result = CURRENT
+    let handled = CURRENT
         .scope(
             RequestId(id.clone()),
-            next.call(req).instrument(span.clone()),
+            AssertUnwindSafe(next.call(req).instrument(span.clone())).catch_unwind(),
         )
         .await;
-    let mut res = result?;
+    let mut res = match handled {
+        Ok(result) => result?,
+        Err(_) => {
+            // The request itself went down with the handler: answer with a response built
+            // here (its body names the request id), carried by an error actix sends as is.
+            let mut response = CURRENT
+                .scope(RequestId(id.clone()), async {
+                    span.in_scope(|| {
+                        tracing::error!("the request's handler panicked; answered 500")
+                    });
+                    ApiError::Internal.error_response()
+                })
+                .await;
+            if let Ok(value) = HeaderValue::from_str(&id) {
+                response
+                    .headers_mut()
+                    .insert(HeaderName::from_static(HEADER), value);
+            }
+            return Err(actix_web::error::InternalError::from_response(
+                "handler panicked",
+                response,
+            )
+            .into());
+        }
+    };
     span.in_scope(|| {
         tracing::info!(
             status = res.status().as_u16(),

@@ -9,7 +9,7 @@ use aws_sdk_s3::config::{
     BehaviorVersion, Region, RequestChecksumCalculation, ResponseChecksumValidation,
     StalledStreamProtectionConfig,
 };
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::Client;
 use aws_smithy_runtime_api::client::dns::{DnsFuture, ResolveDns, ResolveDnsError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -310,13 +310,24 @@ pub(crate) fn failure(mapped: Mapped) -> VerificationFailure {
     }
 }
 
-/// Logs a failed SDK call (without credentials: the SDK's error context carries none) and maps
-/// it to its cause.
+/// Logs a failed SDK call and maps it to its cause. Only the error code, the HTTP status and
+/// the kind of failure are logged: an S3 error body echoes the access key id
+/// (`<AWSAccessKeyId>` of `SignatureDoesNotMatch`), and the SDK's error context may carry the
+/// raw body, so neither is ever formatted into a log line.
 pub(crate) fn call_error<E>(operation: &str, e: &SdkError<E, HttpResponse>) -> CallError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    debug!(error = %DisplayErrorContext(e), "{operation} failed");
+    let kind = match e {
+        SdkError::ConstructionFailure(_) => "construction",
+        SdkError::TimeoutError(_) => "timeout",
+        SdkError::DispatchFailure(_) => "dispatch",
+        SdkError::ResponseError(_) => "unreadable response",
+        SdkError::ServiceError(_) => "service",
+        _ => "other",
+    };
+    let status = e.raw_response().map(|r| r.status().as_u16());
+    debug!(kind, code = e.code(), status, "{operation} failed");
     CallError::from_sdk(e)
 }
 

@@ -15,6 +15,8 @@
 //! * [`access`]: accounts, API keys (digests only), scopes, the caller (`Principal`).
 //! * [`audit`]: audit events and the `Actor` every use case receives.
 //! * [`page`]: page limits and keyset cursors.
+//! * [`transfer`]: export (object keys, content types and their magic numbers, streamed
+//!   bodies) and import (image references, pages).
 //! * [`label`], [`ids`], [`validation`]: small value types and field-level errors.
 //! * [`ports`]: `IntegrationRepository`, `AuditLog`, `ApiKeyStore`, `KeyRegistry`,
 //!   `CredentialVault`, `ConnectionVerifier`, `Entropy`, with the errors each adapter must
@@ -39,6 +41,7 @@ pub mod page;
 pub mod ports;
 pub mod provider;
 pub mod service;
+pub mod transfer;
 pub mod validation;
 pub mod verification;
 
@@ -65,10 +68,14 @@ pub use label::Label;
 pub use page::{Page, PageLimit, Position};
 pub use ports::{
     ApiKeyStore, AuditLog, ConnectionVerifier, CredentialVault, Entropy, EntropyError,
-    IntegrationRepository, IntegrationStore, KeyRegistry, NewApiKey, PlatformVerifiers,
-    RepositoryError, RewrapBatch, SealContext, VaultError,
+    HelpCenterCatalogue, IntegrationRepository, IntegrationStore, KeyRegistry, Meter, NewApiKey,
+    NoMeter, ObjectStore, PlatformVerifiers, RepositoryError, RewrapBatch, SealContext, VaultError,
 };
 pub use provider::{Platform, Provider};
-pub use service::{AccessService, IntegrationService, KeyService, ServiceError};
+pub use service::{AccessService, IntegrationService, KeyService, ServiceError, TransferService};
+pub use transfer::{
+    BodyError, ByteStream, ContentType, DeletedObject, ImagePage, ImageRef, ObjectKey, ObjectWrite,
+    PresignedUrl, StoredObject,
+};
 pub use validation::{FieldError, ValidationErrors};
 pub use verification::{FailureReason, Outcome, Verification, VerificationFailure};

@@ -12,6 +12,8 @@
 //! | [`KeyRegistry`] | master-key fingerprints, integrations per key, rewrap batches | store, in-memory |
 //! | [`CredentialVault`] | sealing and opening secret fields, rewrapping data keys | vault, `testing::ReversibleVault` |
 //! | [`ConnectionVerifier`] | checking credentials against their provider | cloud-storage, helpcenter, `testing::ScriptedVerifier` |
+//! | [`ObjectStore`] | export: writing and deleting objects in a customer's bucket | cloud-storage, `testing::InMemoryObjects` |
+//! | [`HelpCenterCatalogue`] | import: one page of the images of a help center's articles | helpcenter, `testing::ScriptedCatalogue` |
 //! | [`Entropy`] | random bytes for API keys | vault, `testing::CountingEntropy` |
 
 use crate::access::{AccountName, ApiKeyRecord, KeyId};
@@ -317,6 +319,14 @@ pub trait CredentialVault: Send + Sync + 'static {
 
     /// The id of the key new seals use.
     fn active_key_id(&self) -> u32;
+
+    /// Seals a small token (an import cursor) bound to `context`, as URL-safe text: opaque and
+    /// tamper-proof to its holder.
+    fn seal_token(&self, context: &[u8], plaintext: &[u8]) -> Result<String, VaultError>;
+
+    /// Opens a token sealed for the same `context`. `Integrity` (or `UnsupportedFormat`) for
+    /// anything else: forged, altered, or bound to another context.
+    fn open_token(&self, context: &[u8], token: &str) -> Result<Vec<u8>, VaultError>;
 }
 
 /// Checks that credentials work against their provider.
@@ -333,6 +343,82 @@ pub trait ConnectionVerifier: Send + Sync + 'static {
     fn supports(&self, platform: Platform) -> bool {
         let _ = platform;
         true
+    }
+}
+
+/// Export: objects in a customer's bucket (platform `cloud`).
+///
+/// Every failure is a [`VerificationFailure`] with the causes and reasons of a verification
+/// (`not_found` for a missing bucket, `invalid_credentials`, `insufficient_permissions`,
+/// `rate_limited` with the provider's wait, `timeout`, `unreachable`, `provider_error`), and a
+/// message that never holds a secret. A body that breaks off is `provider_error` carrying the
+/// body's message; in every failure case nothing is left behind.
+#[async_trait]
+pub trait ObjectStore: Send + Sync + 'static {
+    /// Writes `object` at `object.key` in the bucket of `credentials`, atomically: a write
+    /// that fails (provider failure, deadline, a body that breaks off) leaves no new object
+    /// and an earlier object at that key whole. One case cannot be told apart: a deadline
+    /// that passes after the whole body was sent, when the provider may have stored it; the
+    /// failure's message says so (repeat the upload), and the adapter deletes nothing (that
+    /// could remove an earlier object). MUST NOT create a missing bucket. The body is
+    /// streamed, never held whole.
+    async fn put(
+        &self,
+        credentials: &Credentials,
+        object: crate::transfer::ObjectWrite,
+    ) -> Result<crate::transfer::StoredObject, VerificationFailure>;
+
+    /// Deletes the object at `key` (also when it did not exist, as S3 does).
+    async fn delete(
+        &self,
+        credentials: &Credentials,
+        key: &str,
+    ) -> Result<crate::transfer::DeletedObject, VerificationFailure>;
+}
+
+/// Import: the images of a help center's articles (platform `helpcenter`).
+#[async_trait]
+pub trait HelpCenterCatalogue: Send + Sync + 'static {
+    /// One page of images from `position` (`None`: the start), in the provider's article
+    /// order and each article's document order, each URL once per article. Returns at least
+    /// one image unless the catalogue is exhausted (then `next` is `None`) or the call or time budget
+    /// of one page ran out (then `next` is where to resume), at most `limit`; `next` lets the
+    /// following call resume without re-reading earlier provider pages. A position this
+    /// adapter did not produce is a `provider_error` failure (never a panic). Failures as for
+    /// [`ObjectStore`].
+    async fn images(
+        &self,
+        credentials: &Credentials,
+        position: Option<&[u8]>,
+        limit: u32,
+    ) -> Result<crate::transfer::ImagePage, VerificationFailure>;
+}
+
+/// Where the use cases report provider calls (verify, export, import) for metrics. The
+/// default [`NoMeter`] reports nothing.
+pub trait Meter: Send + Sync + 'static {
+    /// One call of `action` on `provider` ended with `outcome` after `elapsed`.
+    fn provider_call(
+        &self,
+        action: crate::audit::Action,
+        provider: Provider,
+        outcome: Result<(), FailureReason>,
+        elapsed: std::time::Duration,
+    );
+}
+
+/// A [`Meter`] that reports nothing.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoMeter;
+
+impl Meter for NoMeter {
+    fn provider_call(
+        &self,
+        _: crate::audit::Action,
+        _: Provider,
+        _: Result<(), FailureReason>,
+        _: std::time::Duration,
+    ) {
     }
 }
 
@@ -486,6 +572,12 @@ impl<T: CredentialVault + ?Sized> CredentialVault for Arc<T> {
     fn active_key_id(&self) -> u32 {
         (**self).active_key_id()
     }
+    fn seal_token(&self, c: &[u8], p: &[u8]) -> Result<String, VaultError> {
+        (**self).seal_token(c, p)
+    }
+    fn open_token(&self, c: &[u8], t: &str) -> Result<Vec<u8>, VaultError> {
+        (**self).open_token(c, t)
+    }
 }
 
 #[async_trait]
@@ -495,6 +587,36 @@ impl<T: ConnectionVerifier + ?Sized> ConnectionVerifier for Arc<T> {
     }
     fn supports(&self, p: Platform) -> bool {
         (**self).supports(p)
+    }
+}
+
+#[async_trait]
+impl<T: ObjectStore + ?Sized> ObjectStore for Arc<T> {
+    async fn put(
+        &self,
+        c: &Credentials,
+        o: crate::transfer::ObjectWrite,
+    ) -> Result<crate::transfer::StoredObject, VerificationFailure> {
+        (**self).put(c, o).await
+    }
+    async fn delete(
+        &self,
+        c: &Credentials,
+        k: &str,
+    ) -> Result<crate::transfer::DeletedObject, VerificationFailure> {
+        (**self).delete(c, k).await
+    }
+}
+
+#[async_trait]
+impl<T: HelpCenterCatalogue + ?Sized> HelpCenterCatalogue for Arc<T> {
+    async fn images(
+        &self,
+        c: &Credentials,
+        p: Option<&[u8]>,
+        l: u32,
+    ) -> Result<crate::transfer::ImagePage, VerificationFailure> {
+        (**self).images(c, p, l).await
     }
 }
 

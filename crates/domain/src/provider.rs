@@ -110,6 +110,13 @@ macro_rules! providers {
                     $(Provider::$variant => <crate::credentials::$module::$creds as ProviderCredentials>::FIELDS,)*
                 }
             }
+
+            /// Valid example credentials (documentation and tests).
+            pub fn sample(self) -> &'static [(&'static str, &'static str)] {
+                match self {
+                    $(Provider::$variant => <crate::credentials::$module::$creds as ProviderCredentials>::SAMPLE,)*
+                }
+            }
         }
 
         /// Validated credentials of one provider. `Debug` never shows a secret; `Clone` copies

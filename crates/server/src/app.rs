@@ -4,13 +4,15 @@
 use crate::settings::Settings;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer};
-use integrations_api::{Api, ApiConfig, DynAccess, DynIntegrations};
+use integrations_api::limits::{LimitSettings, Limits};
+use integrations_api::metrics::{Metrics, PoolProbe, PoolUsage};
+use integrations_api::{Api, ApiConfig, DynAccess, DynIntegrations, DynTransfer};
 use integrations_cloud_storage::StorageVerifier;
 use integrations_domain::service::{database_is_fresh, KeyPolicyError};
 use integrations_domain::{
     AccessService, ApiKey, ApiKeyStore, ConnectionVerifier, CredentialVault, Entropy,
-    IntegrationService, IntegrationStore, KeyRegistry, KeyService, Platform, PlatformVerifiers,
-    ServiceError,
+    HelpCenterCatalogue, IntegrationService, IntegrationStore, KeyRegistry, KeyService, Meter,
+    ObjectStore, Platform, PlatformVerifiers, ServiceError, TransferService,
 };
 use integrations_helpcenter::HelpcenterVerifier;
 use integrations_store::{Store, StoreOptions};
@@ -126,18 +128,59 @@ pub fn access_service(settings: &Settings, store: Arc<Store>) -> DynAccess {
     )
 }
 
-/// Every verifier, each reading its own `providers.*` settings.
-fn verifiers(settings: &Settings) -> Result<PlatformVerifiers, StartError> {
-    let timeout = Duration::from_millis(settings.verify.timeout_ms);
-    Ok(PlatformVerifiers::new()
-        .with(
-            Platform::Cloud,
-            Arc::new(StorageVerifier::new(timeout, &settings.providers)?),
-        )
-        .with(
-            Platform::Helpcenter,
-            Arc::new(HelpcenterVerifier::new(timeout, &settings.providers)?),
-        ))
+/// The provider adapters, each reading its own `providers.*` settings: one object per
+/// outside system, serving verification and its use (export or import).
+struct Adapters {
+    cloud: Arc<StorageVerifier>,
+    helpcenter: Arc<HelpcenterVerifier>,
+}
+
+impl Adapters {
+    fn new(settings: &Settings) -> Result<Self, StartError> {
+        let timeout = Duration::from_millis(settings.verify.timeout_ms);
+        Ok(Self {
+            cloud: Arc::new(StorageVerifier::new(timeout, &settings.providers)?),
+            helpcenter: Arc::new(HelpcenterVerifier::new(timeout, &settings.providers)?),
+        })
+    }
+
+    fn verifiers(&self) -> PlatformVerifiers {
+        PlatformVerifiers::new()
+            .with(Platform::Cloud, self.cloud.clone())
+            .with(Platform::Helpcenter, self.helpcenter.clone())
+    }
+}
+
+/// The HTTP layer's settings.
+fn api_config(settings: &Settings) -> ApiConfig {
+    ApiConfig {
+        trusted_proxies: settings.server.trusted_proxies.clone(),
+        body_timeout: Duration::from_millis(settings.server.client_request_timeout_ms),
+        ..ApiConfig::default()
+    }
+}
+
+/// Reads the store's pool usage at each scrape of `/metrics`.
+fn pool_probe(store: Arc<Store>) -> PoolProbe {
+    Arc::new(move || {
+        let state = store.pool_state();
+        PoolUsage {
+            connections: state.connections,
+            idle: state.idle,
+            max: state.max,
+        }
+    })
+}
+
+/// Drops the rate-limit state of keys idle for a while, once a minute (bounded memory).
+fn forget_idle_limits(limits: Arc<Limits>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            limits.forget_idle();
+        }
+    });
 }
 
 /// A built, bound, not yet running server.
@@ -157,21 +200,42 @@ impl Application {
         let vault = checked_vault(&store, ring).await?;
         let access = Arc::new(access_service(settings, store.clone()));
         let first_api_key = access.bootstrap().await?;
-        let integrations: Arc<DynIntegrations> = Arc::new(IntegrationService::new(
-            store.clone() as Arc<dyn IntegrationStore>,
-            vault as Arc<dyn CredentialVault>,
-            Arc::new(verifiers(settings)?) as Arc<dyn ConnectionVerifier>,
-        ));
-        let config = ApiConfig {
-            trusted_proxies: settings.server.trusted_proxies.clone(),
-            ..ApiConfig::default()
-        };
+        let adapters = Adapters::new(settings)?;
+        let metrics = Arc::new(Metrics::new(Some(pool_probe(store.clone()))));
+        let integrations: Arc<DynIntegrations> = Arc::new(
+            IntegrationService::new(
+                store.clone() as Arc<dyn IntegrationStore>,
+                vault.clone() as Arc<dyn CredentialVault>,
+                Arc::new(adapters.verifiers()) as Arc<dyn ConnectionVerifier>,
+            )
+            .with_meter(metrics.clone() as Arc<dyn Meter>),
+        );
+        let transfer: Arc<DynTransfer> = Arc::new(
+            TransferService::new(
+                store.clone() as Arc<dyn IntegrationStore>,
+                vault as Arc<dyn CredentialVault>,
+                adapters.cloud.clone() as Arc<dyn ObjectStore>,
+                adapters.helpcenter.clone() as Arc<dyn HelpCenterCatalogue>,
+                settings.export.max_object_bytes,
+            )
+            .with_meter(metrics.clone() as Arc<dyn Meter>),
+        );
+        let limits = Arc::new(Limits::new(LimitSettings {
+            requests_per_minute: settings.limits.requests_per_minute,
+            outbound_per_minute: settings.limits.outbound_per_minute,
+            outbound_concurrency_per_account: settings.limits.outbound_concurrency_per_account,
+        }));
+        forget_idle_limits(limits.clone());
+        let config = api_config(settings);
         let listener = TcpListener::bind(&settings.server.bind)?;
         let port = listener.local_addr()?.port();
         let mut server = HttpServer::new(move || {
             App::new().service(integrations_api::service(Api {
                 integrations: integrations.clone(),
+                transfer: transfer.clone(),
                 access: access.clone(),
+                limits: limits.clone(),
+                metrics: metrics.clone(),
                 config: config.clone(),
             }))
         })

@@ -18,6 +18,9 @@ pub enum StoreError {
     /// The URL has a supported scheme but cannot be used.
     #[error("invalid database URL: {0}")]
     InvalidUrl(&'static str),
+    /// The TLS settings of the URL cannot be used (an unreadable `sslrootcert`, …).
+    #[error("database TLS: {0}")]
+    Tls(String),
     /// The directory of the SQLite file could not be created.
     #[error("cannot create the directory {path} for the SQLite database: {source}")]
     CreateDirectory {

@@ -10,6 +10,8 @@
 //!   backend module (async on PostgreSQL, synchronous on SQLite).
 //! * `pg`: diesel-async + bb8, transactions around each change and its event, advisory locks
 //!   (migrations, first key), the rewrap sweep with `FOR UPDATE SKIP LOCKED`.
+//! * `tls`: `sslmode` (`disable` … `verify-full`) and `sslrootcert` for PostgreSQL, on rustls
+//!   with ring.
 //! * `sqlite`: synchronous diesel on the blocking pool, reader pool + one writer, `BEGIN
 //!   IMMEDIATE` for every write, the rewrap sweep with compare-and-set.
 //! * `schema`: diesel tables per backend (same column names, different SQL types).
@@ -28,8 +30,10 @@ mod pg;
 mod queries;
 mod schema;
 mod sqlite;
+mod sqlite_conn;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tls;
 mod url;
 
 pub use error::StoreError;
@@ -133,7 +137,7 @@ impl Store {
     /// first use, so call [`Store::migrate`] (or `ping`) at start.
     pub async fn connect(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
         let backend = match url::parse_url(url)? {
-            url::Target::Postgres => Backend::Postgres(pg::build_pool(url, &options)),
+            url::Target::Postgres => Backend::Postgres(pg::build_pool(url, &options)?),
             url::Target::Sqlite(location) => {
                 Backend::Sqlite(sqlite::build_pool(&location, &options).await?)
             }
@@ -162,6 +166,16 @@ impl Store {
     }
 
     /// How full the pool is.
+    /// Bulk load: inserts `records` in one transaction, many rows per statement, and records
+    /// no audit event. For seeding benchmarks and loading data moved from another system;
+    /// the API never calls it (every change it makes is audited).
+    pub async fn insert_many(
+        &self,
+        records: &[IntegrationRecord],
+    ) -> Result<usize, RepositoryError> {
+        dispatch!(self.insert_many(records))
+    }
+
     pub fn pool_state(&self) -> PoolState {
         match &self.backend {
             Backend::Postgres(pool) => pg::pool_state(pool, self.options.max_connections),

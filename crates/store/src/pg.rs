@@ -41,22 +41,81 @@ fn time_from_db(t: DbTime) -> Result<OffsetDateTime, RepositoryError> {
     Ok(t)
 }
 
+/// The rows of a page: PostgreSQL sends a whole result, so the bound goes to the server.
+macro_rules! page_rows {
+    ($q:expr, $n:expr, $conn:expr) => {
+        $q.limit(i64::try_from($n).unwrap_or(i64::MAX))
+            .load($conn)
+            .await
+    };
+}
+
 crate::queries::queries!(async; .await);
 
-pub(crate) fn build_pool(url: &str, options: &StoreOptions) -> Pool {
+pub(crate) fn build_pool(url: &str, options: &StoreOptions) -> Result<Pool, StoreError> {
+    let (url, tls) = crate::tls::split(url)?;
+    let rustls = match tls.mode {
+        crate::tls::SslMode::Disable => None,
+        _ => Some(crate::tls::client_config(&tls).map_err(StoreError::Tls)?),
+    };
+    let mode = tls.mode;
     let mut config = ManagerConfig::<Conn>::default();
-    // A `SELECT 1` on checkout: a connection the server dropped (restart, failover) is
-    // replaced instead of failing the request, so the pool recovers by itself.
-    config.recycling_method = diesel_async::pooled_connection::RecyclingMethod::Verified;
+    config.custom_setup = Box::new(move |url| {
+        let rustls = rustls.clone();
+        Box::pin(establish(url.to_owned(), mode, rustls))
+    });
+    // On checkout, a connection whose socket the server closed (restart, failover, a cut
+    // proxy) is replaced instead of failing the request, so the pool recovers by itself. Not
+    // a `SELECT 1` per checkout (`Verified`): that doubled the round trips of every request
+    // (docs/performance.md); a connection that breaks mid-query fails that one call (503) and
+    // is discarded.
+    config.recycling_method = diesel_async::pooled_connection::RecyclingMethod::Fast;
     let manager = AsyncDieselConnectionManager::<Conn>::new_with_config(url, config);
-    Pool::builder()
+    Ok(Pool::builder()
         .max_size(options.max_connections)
         .connection_timeout(options.connect_timeout)
         .idle_timeout(Some(std::time::Duration::from_secs(600)))
         .error_sink(Box::new(TracingErrorSink))
         // Lazy: connecting never fails here; the first use (or `migrate`) reports an
         // unreachable server as `Unavailable`.
-        .build_unchecked(manager)
+        .build_unchecked(manager))
+}
+
+/// One connection, with TLS as `sslmode` asks.
+async fn establish(
+    url: String,
+    mode: crate::tls::SslMode,
+    rustls: Option<rustls::ClientConfig>,
+) -> diesel::ConnectionResult<Conn> {
+    use diesel::ConnectionError;
+    use tokio_postgres::config::SslMode as DriverMode;
+    let bad = |e: tokio_postgres::Error| ConnectionError::BadConnection(e.to_string());
+    let mut config: tokio_postgres::Config = url
+        .parse()
+        .map_err(|e: tokio_postgres::Error| ConnectionError::InvalidConnectionUrl(e.to_string()))?;
+    match rustls {
+        None => {
+            let (client, conn) = config
+                .ssl_mode(DriverMode::Disable)
+                .connect(tokio_postgres::NoTls)
+                .await
+                .map_err(bad)?;
+            AsyncPgConnection::try_from_client_and_connection(client, conn).await
+        }
+        Some(rustls) => {
+            let driver_mode = match mode {
+                crate::tls::SslMode::Prefer => DriverMode::Prefer,
+                _ => DriverMode::Require,
+            };
+            let tls = tokio_postgres_rustls::MakeRustlsConnect::new(rustls);
+            let (client, conn) = config
+                .ssl_mode(driver_mode)
+                .connect(tls)
+                .await
+                .map_err(bad)?;
+            AsyncPgConnection::try_from_client_and_connection(client, conn).await
+        }
+    }
 }
 
 pub(crate) fn pool_state(pool: &Pool, max: u32) -> PoolState {
@@ -140,6 +199,13 @@ pub(crate) async fn insert(
     event: &AuditEvent,
 ) -> Result<(), RepositoryError> {
     in_tx!(pool, |c| insert_on(c, record, event).await)
+}
+
+pub(crate) async fn insert_many(
+    pool: &Pool,
+    records: &[IntegrationRecord],
+) -> Result<usize, RepositoryError> {
+    in_tx!(pool, |c| insert_many_on(c, records).await)
 }
 
 pub(crate) async fn get(

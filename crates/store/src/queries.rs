@@ -53,6 +53,7 @@ macro_rules! queries {
             scopes_from_db, VerificationColumns,
         };
         use crate::error::db_error;
+        #[allow(unused_imports)] // PostgreSQL's transactions use it; SQLite's writer has its own
         use crate::queries::TxError;
         use diesel::prelude::*;
         use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -131,9 +132,10 @@ macro_rules! queries {
             }
         }
 
-        /// Every column of a new row.
+        /// Every column of a new row. `None` is written as NULL (not DEFAULT), which lets
+        /// SQLite take many rows in one INSERT.
         #[derive(Insertable)]
-        #[diesel(table_name = integrations)]
+        #[diesel(table_name = integrations, treat_none_as_default_value = false)]
         struct NewIntegration {
             id: DbId,
             account_id: DbId,
@@ -317,6 +319,29 @@ macro_rules! queries {
             insert_event_on(conn, event) $($aw)*
         }
 
+        /// Rows per INSERT of a bulk load: 14 columns × 500 stays under both backends'
+        /// limits on bound parameters (SQLite 32,766; PostgreSQL 65,535).
+        const BULK_ROWS: usize = 500;
+
+        pub(crate) $($async_)? fn insert_many_on(
+            conn: &mut Conn,
+            records: &[IntegrationRecord],
+        ) -> Result<usize, RepositoryError> {
+            let rows = records
+                .iter()
+                .map(new_integration)
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut inserted = 0;
+            for chunk in rows.chunks(BULK_ROWS) {
+                inserted += diesel::insert_into(integrations::table)
+                    .values(chunk)
+                    .execute(conn)
+                    $($aw)*
+                    .map_err(db_error)?;
+            }
+            Ok(inserted)
+        }
+
         pub(crate) $($async_)? fn get_on(
             conn: &mut Conn,
             account: AccountId,
@@ -326,7 +351,7 @@ macro_rules! queries {
                 .filter(integrations::id.eq(id_to_db(id.as_uuid())))
                 .filter(integrations::account_id.eq(id_to_db(account.as_uuid())))
                 .select(IntegrationRow::as_select())
-                .first(conn)
+                .get_result(conn)
                 $($aw)*
                 .map_err(db_error)?
                 .into_record()
@@ -409,20 +434,22 @@ macro_rules! queries {
             }
             if let Some(after) = query.after {
                 let at = time_to_db(after.at);
-                q = q.filter(
-                    integrations::created_at.gt(at).or(integrations::created_at
-                        .eq(at)
-                        .and(integrations::id.gt(id_to_db(&after.id)))),
+                // `created_at >= at` is the index range the scan starts from (a deep page
+                // must not read the rows before it); the rest breaks ties by id.
+                q = q.filter(integrations::created_at.ge(at)).filter(
+                    integrations::created_at
+                        .gt(at)
+                        .or(integrations::id.gt(id_to_db(&after.id))),
                 );
             }
-            let rows: Vec<IntegrationRow> = q
-                .order((integrations::created_at.asc(), integrations::id.asc()))
-                // One more than asked: tells whether a next page exists.
-                .limit(i64::from(limit) + 1)
-                .select(IntegrationRow::as_select())
-                .load(conn)
-                $($aw)*
-                .map_err(db_error)?;
+            // One more than asked: tells whether a next page exists.
+            let rows: Vec<IntegrationRow> = page_rows!(
+                q.order((integrations::created_at.asc(), integrations::id.asc()))
+                    .select(IntegrationRow::as_select()),
+                limit as usize + 1,
+                conn
+            )
+            .map_err(db_error)?;
             let more = rows.len() > limit as usize;
             let items: Vec<Listed<IntegrationRecord>> = rows
                 .into_iter()
@@ -482,19 +509,20 @@ macro_rules! queries {
             }
             if let Some(before) = query.before {
                 let at = time_to_db(before.at);
-                q = q.filter(
-                    audit_events::at.lt(at).or(audit_events::at
-                        .eq(at)
-                        .and(audit_events::id.lt(id_to_db(&before.id)))),
+                // The index range first, then the tie on `at` broken by id (as for lists).
+                q = q.filter(audit_events::at.le(at)).filter(
+                    audit_events::at
+                        .lt(at)
+                        .or(audit_events::id.lt(id_to_db(&before.id))),
                 );
             }
-            let rows: Vec<EventRow> = q
-                .order((audit_events::at.desc(), audit_events::id.desc()))
-                .limit(i64::from(limit) + 1)
-                .select(EventRow::as_select())
-                .load(conn)
-                $($aw)*
-                .map_err(db_error)?;
+            let rows: Vec<EventRow> = page_rows!(
+                q.order((audit_events::at.desc(), audit_events::id.desc()))
+                    .select(EventRow::as_select()),
+                limit as usize + 1,
+                conn
+            )
+            .map_err(db_error)?;
             let more = rows.len() > limit as usize;
             let items = rows
                 .into_iter()
@@ -529,7 +557,7 @@ macro_rules! queries {
             let id: DbId = accounts::table
                 .filter(accounts::name.eq(name.as_str()))
                 .select(accounts::id)
-                .first(conn)
+                .get_result(conn)
                 $($aw)*
                 .map_err(db_error)?;
             id_from_db(id).map(AccountId::from_uuid)
@@ -640,7 +668,7 @@ macro_rules! queries {
                 .inner_join(accounts::table)
                 .filter(api_keys::key_id.eq(key_id.as_str()))
                 .select(API_KEY_COLUMNS)
-                .first(conn)
+                .get_result(conn)
                 $($aw)*
                 .optional()
                 .map_err(db_error)?;
@@ -664,7 +692,7 @@ macro_rules! queries {
                 .inner_join(accounts::table)
                 .filter(api_keys::key_id.eq(key_id.as_str()))
                 .select(API_KEY_COLUMNS)
-                .first(conn)
+                .get_result(conn)
                 $($aw)*
                 .map_err(db_error)?;
             row.into_record().map(Some)

@@ -1,22 +1,20 @@
-//! SQLite: the bundled library through synchronous diesel, each use case run as one closure on
-//! tokio's blocking pool (one thread hop per use case, not per statement).
+//! SQLite: the bundled library through synchronous diesel. Connections (`sqlite_conn`): reads
+//! on the calling thread's own connection, writes through one writer thread that commits them
+//! in groups, each use case one closure (one transaction or savepoint, not one per statement).
 //!
-//! Two r2d2 pools on the same file: readers (`max_connections`) and a single writer. All
-//! writes of this process go through the one writer connection, so they never wait on each
-//! other's locks inside SQLite (whose busy handler sleeps in steps of milliseconds); writes of
-//! other processes (the CLI beside a serving instance) are absorbed by `busy_timeout`. Every
-//! write runs in `BEGIN IMMEDIATE`, so it takes the write lock before reading. WAL journal,
-//! `synchronous = NORMAL` and foreign keys are set on each new connection.
+//! All writes of this process go through the one writer connection, so they never wait on
+//! each other's locks inside SQLite (whose busy handler sleeps in steps of milliseconds);
+//! writes of other processes (the CLI beside a serving instance) are absorbed by
+//! `busy_timeout`. Every write group runs in `BEGIN IMMEDIATE`, so it takes the write lock
+//! before reading. WAL journal, `synchronous = NORMAL` and foreign keys are set on each new
+//! connection.
 
-use crate::error::{StoreError, TracingErrorSink};
+use crate::error::StoreError;
 use crate::schema::sqlite::{accounts, api_keys, audit_events, integrations, vault_keys};
 use crate::{PoolState, StoreOptions};
-use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection};
 use diesel::{RunQueryDsl, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use integrations_domain::{CredentialVault, RewrapBatch};
-use std::time::Duration;
 use uuid::Uuid;
 
 type Conn = SqliteConnection;
@@ -25,7 +23,6 @@ type Db = diesel::sqlite::Sqlite;
 type DbId = String;
 /// Milliseconds since the Unix epoch.
 type DbTime = i64;
-type R2d2 = diesel::r2d2::Pool<ConnectionManager<SqliteConnection>>;
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
@@ -46,6 +43,17 @@ fn time_from_db(t: DbTime) -> Result<OffsetDateTime, RepositoryError> {
     crate::codec::from_millis(t)
 }
 
+/// The rows of a page: stepped until `n` (the statement walks the index in order, so it
+/// reads no further). Not `LIMIT ?`: SQLite (3.53, built with STAT4) treats a bound LIMIT as
+/// an input of the plan and re-prepares the statement at every call, which cost a fifth of a
+/// read (docs/performance.md).
+macro_rules! page_rows {
+    ($q:expr, $n:expr, $conn:expr) => {
+        $q.load_iter::<_, diesel::connection::DefaultLoadingMode>($conn)
+            .and_then(|rows| rows.take($n).collect::<Result<Vec<_>, _>>())
+    };
+}
+
 crate::queries::queries!(;);
 
 /// Where the database lives.
@@ -55,68 +63,8 @@ pub(crate) enum Location {
     Memory,
 }
 
-/// The pragmas of every new connection.
-#[derive(Debug)]
-struct Pragmas {
-    busy_timeout: Duration,
-}
-
-impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
-    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        // busy_timeout first: switching to WAL needs a lock another connection may hold.
-        conn.batch_execute(&format!(
-            "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
-             PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-            self.busy_timeout.as_millis()
-        ))
-        .map_err(diesel::r2d2::Error::QueryError)
-    }
-}
-
-/// The two pools (the same one for `:memory:`, where every connection is its own database).
-#[derive(Clone)]
-pub(crate) struct Pool {
-    read: R2d2,
-    write: R2d2,
-    max_readers: u32,
-}
-
-impl Pool {
-    /// Runs `f` on a reader connection, on the blocking pool.
-    async fn read<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut Conn) -> Result<T, RepositoryError> + Send + 'static,
-    ) -> Result<T, RepositoryError> {
-        run(self.read.clone(), f).await
-    }
-
-    /// Runs `f` in `BEGIN IMMEDIATE … COMMIT` on the writer connection.
-    async fn write<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut Conn) -> Result<T, RepositoryError> + Send + 'static,
-    ) -> Result<T, RepositoryError> {
-        run(self.write.clone(), move |c| {
-            c.immediate_transaction::<_, TxError, _>(|c| Ok(f(c)?))
-                .map_err(RepositoryError::from)
-        })
-        .await
-    }
-}
-
-async fn run<T: Send + 'static>(
-    pool: R2d2,
-    f: impl FnOnce(&mut Conn) -> Result<T, RepositoryError> + Send + 'static,
-) -> Result<T, RepositoryError> {
-    tokio::task::spawn_blocking(move || {
-        let mut conn = pool.get().map_err(|e| {
-            tracing::warn!(error = %e, "no database connection available");
-            RepositoryError::unavailable(e)
-        })?;
-        f(&mut conn)
-    })
-    .await
-    .map_err(|e| RepositoryError::other(format!("a database task failed: {e}")))?
-}
+pub(crate) use crate::sqlite_conn::Pool;
+use crate::sqlite_conn::Pragmas;
 
 pub(crate) async fn build_pool(
     location: &Location,
@@ -138,60 +86,43 @@ pub(crate) async fn build_pool(
                 .to_owned()
         }
     };
-    let builder = |size: u32| {
-        R2d2::builder()
-            .max_size(size)
-            .min_idle(Some(0))
-            .connection_timeout(options.connect_timeout)
-            .error_handler(Box::new(TracingErrorSink))
-            .connection_customizer(Box::new(Pragmas {
-                busy_timeout: options.sqlite_busy_timeout,
-            }))
+    let pragmas = Pragmas {
+        busy_timeout: options.sqlite_busy_timeout,
     };
-    let pool = match location {
-        // Each connection to `:memory:` is its own database: keep exactly one, forever.
-        Location::Memory => {
-            let one = builder(1)
-                .idle_timeout(None)
-                .max_lifetime(None)
-                .build_unchecked(ConnectionManager::new(url));
-            Pool {
-                read: one.clone(),
-                write: one,
-                max_readers: 1,
-            }
+    Ok(match location {
+        Location::Memory => Pool::memory(pragmas, options.connect_timeout),
+        Location::File(_) => {
+            Pool::file(url, pragmas).map_err(|source| StoreError::CreateDirectory {
+                path: std::path::PathBuf::from("(sqlite writer thread)"),
+                source,
+            })?
         }
-        Location::File(_) => Pool {
-            read: builder(options.max_connections.max(1))
-                .build_unchecked(ConnectionManager::new(url.clone())),
-            write: builder(1).build_unchecked(ConnectionManager::new(url)),
-            max_readers: options.max_connections.max(1),
-        },
-    };
-    Ok(pool)
+    })
 }
 
 pub(crate) fn pool_state(pool: &Pool) -> PoolState {
-    let state = pool.read.state();
+    // Readers are per thread, opened on first use and kept: all open, none idle in a pool.
+    let readers = pool.usage().readers;
     PoolState {
-        connections: state.connections,
-        idle: state.idle_connections,
-        max: pool.max_readers,
+        connections: readers,
+        idle: 0,
+        max: readers,
     }
 }
 
 /// Runs the pending migrations on the writer connection.
 pub(crate) async fn migrate(pool: &Pool) -> Result<(), StoreError> {
-    let applied = run(pool.write.clone(), |c| {
-        c.run_pending_migrations(MIGRATIONS)
-            .map(|versions| versions.iter().map(ToString::to_string).collect::<Vec<_>>())
-            .map_err(|e| RepositoryError::other(e.to_string()))
-    })
-    .await
-    .map_err(|e| match e {
-        RepositoryError::Other(e) => StoreError::Migration(e),
-        other => StoreError::Repository(other),
-    })?;
+    let applied = pool
+        .exclusive(|c| {
+            c.run_pending_migrations(MIGRATIONS)
+                .map(|versions| versions.iter().map(ToString::to_string).collect::<Vec<_>>())
+                .map_err(|e| RepositoryError::other(e.to_string()))
+        })
+        .await
+        .map_err(|e| match e {
+            RepositoryError::Other(e) => StoreError::Migration(e),
+            other => StoreError::Repository(other),
+        })?;
     for version in applied {
         tracing::info!(%version, "applied SQLite migration");
     }
@@ -205,6 +136,14 @@ pub(crate) async fn insert(
 ) -> Result<(), RepositoryError> {
     let (record, event) = (record.clone(), event.clone());
     pool.write(move |c| insert_on(c, &record, &event)).await
+}
+
+pub(crate) async fn insert_many(
+    pool: &Pool,
+    records: &[IntegrationRecord],
+) -> Result<usize, RepositoryError> {
+    let records = records.to_vec();
+    pool.write(move |c| insert_many_on(c, &records)).await
 }
 
 pub(crate) async fn get(
@@ -327,7 +266,7 @@ pub(crate) async fn find_api_key(
                 .inner_join(accounts::table)
                 .filter(api_keys::key_id.eq(key_id.as_str()))
                 .select(API_KEY_COLUMNS)
-                .first(c)
+                .get_result(c)
                 .optional()
                 .map_err(db_error)?;
             row.map(ApiKeyRow::into_record).transpose()

@@ -17,6 +17,16 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 /// Where the tests find PostgreSQL unless `TEST_DATABASE_URL` says otherwise.
 pub const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
+/// True when `INTEGRATIONS_SKIP_POSTGRES` is set (not `0`): the machine has no PostgreSQL and
+/// `scripts/test` said so once; each PostgreSQL test then returns at once, printing why.
+pub fn skip_postgres() -> bool {
+    let skip = std::env::var_os("INTEGRATIONS_SKIP_POSTGRES").is_some_and(|v| v != "0");
+    if skip {
+        eprintln!("INTEGRATIONS_SKIP_POSTGRES is set: skipping a PostgreSQL test");
+    }
+    skip
+}
+
 /// Errors of [`FreshPostgres`].
 #[derive(Debug, thiserror::Error)]
 pub enum FreshPostgresError {

@@ -9,8 +9,8 @@ use integrations_domain::testing::contract::{
     first_api_key_is_created_once, run_all, run_key_registry, sample_event, sample_record,
 };
 use integrations_domain::{
-    AccountId, AccountName, ApiKey, ApiKeyStore, IntegrationRepository, KeyRegistry, NewApiKey,
-    Provider, RepositoryError, Scopes,
+    AccountId, AccountName, ApiKey, ApiKeyStore, IntegrationRepository, KeyRegistry, ListQuery,
+    Listed, NewApiKey, PageLimit, Provider, RepositoryError, Scopes,
 };
 use integrations_store::testing::FreshPostgres;
 use integrations_store::{Store, StoreError, StoreOptions};
@@ -18,11 +18,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 fn skip_postgres() -> bool {
-    let skip = std::env::var_os("INTEGRATIONS_SKIP_POSTGRES").is_some_and(|v| v != "0");
-    if skip {
-        eprintln!("INTEGRATIONS_SKIP_POSTGRES is set: skipping a PostgreSQL test");
-    }
-    skip
+    integrations_store::testing::skip_postgres()
 }
 
 /// Runs `test` against a migrated store on a fresh PostgreSQL database, dropping the
@@ -240,6 +236,67 @@ async fn postgres_legacy_keys() {
         .await
     })
     .await;
+}
+
+// ---------------------------------------------------------------- bulk load
+
+/// `insert_many` stores every record exactly (across the per-statement row limit), in
+/// list order, and refuses a batch holding an existing id without keeping any of it.
+async fn bulk_load(store: &Store) {
+    let account = AccountId::new();
+    let providers = Provider::ALL;
+    let records: Vec<_> = (0..1_234)
+        .map(|i| sample_record(account, providers[i % providers.len()], i as i64))
+        .collect();
+    assert_eq!(store.insert_many(&records).await.unwrap(), records.len());
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let query = ListQuery {
+            platform: None,
+            provider: None,
+            limit: PageLimit::new(PageLimit::MAX).unwrap(),
+            after,
+        };
+        let page = store.list(account, &query).await.unwrap();
+        for item in page.items {
+            match item {
+                Listed::Readable(r) => seen.push(r),
+                Listed::Unreadable(u) => panic!("unreadable row {}", u.id),
+            }
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, records);
+
+    let mut again = vec![sample_record(account, Provider::S3, 5_000)];
+    again.push(records[7].clone());
+    store.insert_many(&again).await.unwrap_err();
+    assert!(
+        matches!(
+            store.get(account, again[0].id).await,
+            Err(RepositoryError::NotFound)
+        ),
+        "a refused batch keeps nothing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_bulk_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = sqlite_store(&dir, "bulk.db").await;
+    bulk_load(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_bulk_load() {
+    if skip_postgres() {
+        return;
+    }
+    with_postgres(|store, _| async move { bulk_load(&store).await }).await;
 }
 
 // ---------------------------------------------------------------- durability and errors

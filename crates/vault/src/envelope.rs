@@ -218,6 +218,14 @@ impl CredentialVault for EnvelopeVault {
     fn active_key_id(&self) -> u32 {
         self.ring.active_id()
     }
+
+    fn seal_token(&self, context: &[u8], plaintext: &[u8]) -> Result<String, VaultError> {
+        crate::token::seal(&self.ring, &self.rng, context, plaintext)
+    }
+
+    fn open_token(&self, context: &[u8], token: &str) -> Result<Vec<u8>, VaultError> {
+        crate::token::open(&self.ring, context, token)
+    }
 }
 
 fn aead_key(bytes: &[u8; DEK_LEN]) -> Result<LessSafeKey, VaultError> {

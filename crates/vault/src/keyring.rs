@@ -22,8 +22,8 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STAN
 use base64::engine::DecodePaddingMode;
 use base64::{alphabet, Engine};
 use ring::aead::{LessSafeKey, UnboundKey, AES_256_GCM};
-use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
+use ring::{hkdf, hmac};
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -36,6 +36,10 @@ pub const KEK_LEN: usize = 32;
 
 /// The message HMAC-SHA256'd under each KEK to make its fingerprint.
 pub const FINGERPRINT_CONTEXT: &[u8] = b"integrations-api/kek-fingerprint/v1";
+
+/// HKDF salt and info deriving each KEK's token key.
+const TOKEN_SALT: &[u8] = b"integrations-api/token-key";
+const TOKEN_INFO: &[u8] = b"integrations-api/token-key/v1";
 
 /// Standard base64 alphabet; padding optional on input (`=` is easy to lose in env files).
 const KEY_BASE64: GeneralPurpose = GeneralPurpose::new(
@@ -110,6 +114,9 @@ pub enum KeyRingError {
 pub(crate) struct Kek {
     /// AES-256-GCM key wrapping and unwrapping data keys.
     aead: LessSafeKey,
+    /// AES-256-GCM key of small tokens (import cursors), derived from the KEK with HKDF so
+    /// that no new secret has to be managed and no key serves two purposes.
+    token: LessSafeKey,
     /// HMAC-SHA256 of [`FINGERPRINT_CONTEXT`] under the key bytes.
     fingerprint: [u8; 32],
 }
@@ -118,6 +125,11 @@ impl Kek {
     /// The AES-256-GCM key that wraps and unwraps data keys.
     pub(crate) fn aead(&self) -> &LessSafeKey {
         &self.aead
+    }
+
+    /// The AES-256-GCM key of tokens.
+    pub(crate) fn token(&self) -> &LessSafeKey {
+        &self.token
     }
 
     fn from_bytes(bytes: &Zeroizing<[u8; KEK_LEN]>) -> Result<Self, KeyRingError> {
@@ -133,8 +145,14 @@ impl Kek {
         let tag = hmac::sign(&mac_key, FINGERPRINT_CONTEXT);
         let mut fingerprint = [0u8; 32];
         fingerprint.copy_from_slice(tag.as_ref());
+        let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, TOKEN_SALT).extract(&bytes[..]);
+        let token = prk
+            .expand(&[TOKEN_INFO], &AES_256_GCM)
+            .map(UnboundKey::from)
+            .map_err(|_| KeyRingError::Random)?;
         Ok(Self {
             aead: LessSafeKey::new(unbound),
+            token: LessSafeKey::new(token),
             fingerprint,
         })
     }

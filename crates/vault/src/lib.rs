@@ -6,6 +6,8 @@
 //! * `blob` (private): the self-describing blob and the additional authenticated data.
 //! * `envelope` (private): [`EnvelopeVault`], the [`CredentialVault`] implementation, and
 //!   [`EnvelopeVault::rewrap`] for key rotation.
+//! * `token` (private): small sealed tokens (import cursors) under a key derived by HKDF
+//!   from each KEK.
 //! * [`SystemEntropy`]: the `Entropy` port on the operating system's CSPRNG (API keys).
 //!
 //! # Scheme
@@ -29,6 +31,7 @@
 mod blob;
 mod envelope;
 pub mod keyring;
+mod token;
 
 pub use envelope::EnvelopeVault;
 pub use keyring::{KeyFileOrigin, KeyRing, KeyRingError, Location, FINGERPRINT_CONTEXT, KEK_LEN};

@@ -20,6 +20,9 @@ impl ProviderCredentials for FreshdeskCredentials {
         FieldSpec::secret("apiKey", "A Freshdesk API key."),
     ];
 
+    const SAMPLE: &'static [(&'static str, &'static str)] =
+        &[("subdomain", "acme"), ("apiKey", "key-freshdesk")];
+
     fn read(r: &mut CredentialReader<'_>) -> Option<Self> {
         let subdomain = r.field("subdomain", |v| Subdomain::parse(v, "freshdesk.com"));
         let api_key = r.secret("apiKey");

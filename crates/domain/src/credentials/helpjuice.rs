@@ -20,6 +20,9 @@ impl ProviderCredentials for HelpjuiceCredentials {
         FieldSpec::secret("apiKey", "A Helpjuice API key."),
     ];
 
+    const SAMPLE: &'static [(&'static str, &'static str)] =
+        &[("subdomain", "acme"), ("apiKey", "key-helpjuice")];
+
     fn read(r: &mut CredentialReader<'_>) -> Option<Self> {
         let subdomain = r.field("subdomain", |v| Subdomain::parse(v, "helpjuice.com"));
         let api_key = r.secret("apiKey");

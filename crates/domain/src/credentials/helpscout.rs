@@ -12,6 +12,8 @@ impl ProviderCredentials for HelpscoutCredentials {
     const FIELDS: &'static [FieldSpec] =
         &[FieldSpec::secret("apiKey", "A Help Scout Docs API key.")];
 
+    const SAMPLE: &'static [(&'static str, &'static str)] = &[("apiKey", "key-helpscout")];
+
     fn read(r: &mut CredentialReader<'_>) -> Option<Self> {
         Some(Self {
             api_key: r.secret("apiKey")?,

@@ -16,6 +16,8 @@ impl ProviderCredentials for IntercomCredentials {
         FieldSpec::public("region", false, "\"us\" (default), \"eu\" or \"au\"."),
     ];
 
+    const SAMPLE: &'static [(&'static str, &'static str)] = &[("token", "tok-intercom")];
+
     fn read(r: &mut CredentialReader<'_>) -> Option<Self> {
         let token = r.secret("token");
         let region = r.optional("region", IntercomRegion::parse);

@@ -16,6 +16,11 @@ impl ProviderCredentials for KnowledgeowlCredentials {
         FieldSpec::public("projectId", true, "The knowledge base (project) id."),
     ];
 
+    const SAMPLE: &'static [(&'static str, &'static str)] = &[
+        ("apiKey", "key-knowledgeowl"),
+        ("projectId", "5f1e2d3c4b5a69788796a5b4"),
+    ];
+
     fn read(r: &mut CredentialReader<'_>) -> Option<Self> {
         let api_key = r.secret("apiKey");
         let project_id = r.field("projectId", ProjectId::parse);

@@ -97,6 +97,10 @@ pub trait ProviderCredentials: Sized + Clone + std::fmt::Debug + Send + Sync + '
     /// `Secret`.
     const FIELDS: &'static [FieldSpec];
 
+    /// Valid example values of the fields (documentation examples and tests; secrets are
+    /// obviously fake).
+    const SAMPLE: &'static [(&'static str, &'static str)];
+
     /// Reads every field through `reader` (which records each problem with its path) and
     /// builds the credentials when all are valid. Returning `None` without a recorded problem
     /// is a bug, caught by [`Credentials::parse`].
@@ -470,43 +474,10 @@ impl Credentials {
     }
 }
 
-/// Sample credentials of every provider, valid by their rules (tests and examples).
-#[cfg(any(test, feature = "testing"))]
+/// Sample credentials of a provider, valid by its rules (its module's `SAMPLE`).
 pub fn sample_input(provider: Provider) -> CredentialsInput {
-    let fields: &[(&str, &str)] = match provider {
-        Provider::S3 => &[
-            ("bucket", "examplebucket"),
-            ("accessKeyId", "AKIAIOSFODNN7EXAMPLE"),
-            (
-                "secretAccessKey",
-                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-            ),
-        ],
-        Provider::R2 => &[
-            ("bucket", "examplebucket"),
-            ("accessKeyId", "0123456789abcdef0123456789abcdef"),
-            (
-                "secretAccessKey",
-                "abababababababababababababababababababababababababababababababab",
-            ),
-            ("accountId", "023e105f4ecef8ad9ca31a8372d0c353"),
-            ("jurisdiction", "eu"),
-        ],
-        Provider::Zendesk => &[
-            ("username", "agent@example.org"),
-            ("token", "tok-zendesk"),
-            ("subdomain", "acme"),
-        ],
-        Provider::Intercom => &[("token", "tok-intercom")],
-        Provider::Helpscout => &[("apiKey", "key-helpscout")],
-        Provider::Helpjuice => &[("apiKey", "key-helpjuice"), ("subdomain", "acme")],
-        Provider::Freshdesk => &[("apiKey", "key-freshdesk"), ("subdomain", "acme")],
-        Provider::Knowledgeowl => &[
-            ("apiKey", "key-knowledgeowl"),
-            ("projectId", "5f1e2d3c4b5a69788796a5b4"),
-        ],
-    };
-    fields
+    provider
+        .sample()
         .iter()
         .fold(CredentialsInput::new(), |input, (k, v)| input.with(k, v))
 }

@@ -59,6 +59,17 @@ impl ProviderCredentials for R2Credentials {
         ),
     ];
 
+    const SAMPLE: &'static [(&'static str, &'static str)] = &[
+        ("bucket", "examplebucket"),
+        ("accessKeyId", "0123456789abcdef0123456789abcdef"),
+        (
+            "secretAccessKey",
+            "abababababababababababababababababababababababababababababababab",
+        ),
+        ("accountId", "023e105f4ecef8ad9ca31a8372d0c353"),
+        ("jurisdiction", "eu"),
+    ];
+
     fn read(r: &mut CredentialReader<'_>) -> Option<Self> {
         let bucket = r.field("bucket", BucketName::r2);
         let access_key_id = r.field("accessKeyId", AccessKeyId::r2);

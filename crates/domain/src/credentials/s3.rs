@@ -42,6 +42,16 @@ impl ProviderCredentials for S3Credentials {
         ),
     ];
 
+    const SAMPLE: &'static [(&'static str, &'static str)] = &[
+        ("bucket", "examplebucket"),
+        ("accessKeyId", "AKIAIOSFODNN7EXAMPLE"),
+        (
+            "secretAccessKey",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        ),
+        ("region", "auto"),
+    ];
+
     fn read(r: &mut CredentialReader<'_>) -> Option<Self> {
         let bucket = r.field("bucket", BucketName::s3);
         let access_key_id = r.field("accessKeyId", AccessKeyId::s3);

@@ -23,6 +23,12 @@ impl ProviderCredentials for ZendeskCredentials {
         ),
     ];
 
+    const SAMPLE: &'static [(&'static str, &'static str)] = &[
+        ("username", "agent@example.org"),
+        ("token", "tok-zendesk"),
+        ("subdomain", "acme"),
+    ];
+
     fn read(r: &mut CredentialReader<'_>) -> Option<Self> {
         let username = r.field("username", Email::parse);
         let token = r.secret("token");

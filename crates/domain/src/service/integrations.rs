@@ -26,6 +26,7 @@ pub struct IntegrationService<R, V, C> {
     repository: R,
     vault: V,
     verifier: C,
+    meter: std::sync::Arc<dyn crate::ports::Meter>,
 }
 
 fn outcome(v: &Verification) -> Result<(), crate::verification::FailureReason> {
@@ -46,7 +47,14 @@ where
             repository,
             vault,
             verifier,
+            meter: std::sync::Arc::new(crate::ports::NoMeter),
         }
+    }
+
+    /// Reports every verification to `meter`.
+    pub fn with_meter(mut self, meter: std::sync::Arc<dyn crate::ports::Meter>) -> Self {
+        self.meter = meter;
+        self
     }
 
     pub fn repository(&self) -> &R {
@@ -355,7 +363,14 @@ where
         if !self.verifier.supports(platform) {
             return Err(ServiceError::VerificationUnavailable(platform));
         }
+        let started = std::time::Instant::now();
         let outcome = self.verifier.verify(credentials).await;
+        self.meter.provider_call(
+            Action::Verified,
+            credentials.provider(),
+            outcome.as_ref().map(|_| ()).map_err(|f| f.reason),
+            started.elapsed(),
+        );
         let at = now_millis();
         Ok(match outcome {
             Ok(()) => Verification::connected(at, platform),

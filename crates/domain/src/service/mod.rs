@@ -7,15 +7,21 @@
 //!   first key of an empty database.
 //! * [`KeyService`] (`keys.rs`): the master-key policy (fingerprints checked before anything
 //!   is written), `keys status` and the rewrap sweep.
+//! * [`TransferService`] (`transfer.rs`): export to a bucket, import from a help center, and
+//!   reveal, each through a port (`ObjectStore`, `HelpCenterCatalogue`).
 
 mod access;
 mod integrations;
 mod keys;
+mod transfer;
 
 pub use access::{AccessService, AuthFailure, DEFAULT_ACCOUNT};
 pub use integrations::IntegrationService;
 pub use keys::{
     database_is_fresh, KeyPolicyError, KeyService, KeyStatus, RewrapProgress, RewrapReport,
+};
+pub use transfer::{
+    provider_status, ExportRequest, ImportPage, Revealed, TransferService, MAX_PRESIGN,
 };
 
 use crate::access::{Forbidden, Scope};
@@ -42,6 +48,10 @@ pub enum ServiceError {
     /// 501: no verifier is configured for this platform.
     #[error("verification of {0} credentials is not available")]
     VerificationUnavailable(Platform),
+    /// 502/503/504: a provider call of an export or import failed (`reason` as in verify;
+    /// 503 with `Retry-After` for the provider's rate limit, 504 for its deadline).
+    #[error("the provider failed: {0}")]
+    Provider(VerificationFailure),
     /// 503: the database cannot be reached right now.
     #[error("the database is unavailable")]
     Unavailable(#[source] RepositoryError),

@@ -6,6 +6,8 @@
 //!   encrypt; for tests of other layers only.
 //! * [`ScriptedVerifier`]: a `ConnectionVerifier` answering what the test told it to.
 //! * [`CountingEntropy`]: deterministic "random" bytes.
+//! * [`InMemoryObjects`]: an `ObjectStore` keeping objects in memory.
+//! * [`ScriptedCatalogue`]: a `HelpCenterCatalogue` listing N scripted images.
 //! * [`contract`]: the behaviour every storage adapter must show, run against each one.
 
 pub mod contract;
@@ -528,6 +530,22 @@ impl CredentialVault for ReversibleVault {
     fn active_key_id(&self) -> u32 {
         self.active
     }
+
+    fn seal_token(&self, context: &[u8], plaintext: &[u8]) -> Result<String, VaultError> {
+        // Not encrypted: the context and the plaintext in hex, checked on open.
+        Ok(format!("t.{}.{}", hex(context), hex(plaintext)))
+    }
+
+    fn open_token(&self, context: &[u8], token: &str) -> Result<Vec<u8>, VaultError> {
+        let rest = token
+            .strip_prefix("t.")
+            .ok_or(VaultError::UnsupportedFormat)?;
+        let (ctx, plain) = rest.split_once('.').ok_or(VaultError::UnsupportedFormat)?;
+        if unhex(ctx).as_deref() != Some(context) {
+            return Err(VaultError::Integrity);
+        }
+        unhex(plain).ok_or(VaultError::UnsupportedFormat)
+    }
 }
 
 type Hook = Box<dyn Fn() + Send + Sync>;
@@ -614,5 +632,157 @@ impl Entropy for CountingEntropy {
             *b = seed[i % 16] ^ (n.rotate_left((i % 8) as u32 * 8) as u8);
         }
         Ok(())
+    }
+}
+
+/// An object store in memory: `bucket → key → bytes`, or a scripted failure.
+#[derive(Default)]
+pub struct InMemoryObjects {
+    objects: Mutex<BTreeMap<(String, String), Vec<u8>>>,
+    failure: Mutex<Option<VerificationFailure>>,
+}
+
+impl InMemoryObjects {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `Some`: every call fails with it.
+    pub fn fail_with(&self, failure: Option<VerificationFailure>) {
+        if let Ok(mut f) = self.failure.lock() {
+            *f = failure;
+        }
+    }
+
+    pub fn get(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
+        self.objects
+            .lock()
+            .ok()?
+            .get(&(bucket.to_owned(), key.to_owned()))
+            .cloned()
+    }
+
+    fn failure(&self) -> Option<VerificationFailure> {
+        self.failure.lock().ok().and_then(|f| f.clone())
+    }
+}
+
+fn bucket_of(credentials: &Credentials) -> String {
+    credentials
+        .public_fields()
+        .get("bucket")
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[async_trait]
+impl crate::ports::ObjectStore for InMemoryObjects {
+    async fn put(
+        &self,
+        credentials: &Credentials,
+        object: crate::transfer::ObjectWrite,
+    ) -> Result<crate::transfer::StoredObject, VerificationFailure> {
+        use futures_util::StreamExt;
+        if let Some(f) = self.failure() {
+            return Err(f);
+        }
+        let mut body = object.body;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| {
+                VerificationFailure::new(
+                    crate::verification::FailureReason::ProviderError,
+                    e.to_string(),
+                )
+            })?;
+            bytes.extend_from_slice(&chunk);
+        }
+        let bucket = bucket_of(credentials);
+        let size = bytes.len() as u64;
+        if let Ok(mut objects) = self.objects.lock() {
+            objects.insert((bucket.clone(), object.key.clone()), bytes);
+        }
+        Ok(crate::transfer::StoredObject {
+            url: format!("memory://{bucket}/{}", object.key),
+            bucket,
+            key: object.key,
+            size,
+            content_type: object.content_type,
+            etag: format!("\"{size}\""),
+            presigned: None,
+        })
+    }
+
+    async fn delete(
+        &self,
+        credentials: &Credentials,
+        key: &str,
+    ) -> Result<crate::transfer::DeletedObject, VerificationFailure> {
+        if let Some(f) = self.failure() {
+            return Err(f);
+        }
+        let bucket = bucket_of(credentials);
+        if let Ok(mut objects) = self.objects.lock() {
+            objects.remove(&(bucket.clone(), key.to_owned()));
+        }
+        Ok(crate::transfer::DeletedObject {
+            bucket,
+            key: key.to_owned(),
+        })
+    }
+}
+
+/// A catalogue of `n` images `https://acme.example/{i}.png`, one per article; its position is
+/// the next index as decimal text.
+#[derive(Default)]
+pub struct ScriptedCatalogue {
+    count: std::sync::atomic::AtomicUsize,
+}
+
+impl ScriptedCatalogue {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn script(&self, images: usize) {
+        self.count.store(images, Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl crate::ports::HelpCenterCatalogue for ScriptedCatalogue {
+    async fn images(
+        &self,
+        _credentials: &Credentials,
+        position: Option<&[u8]>,
+        limit: u32,
+    ) -> Result<crate::transfer::ImagePage, VerificationFailure> {
+        let start = match position {
+            None => 0,
+            Some(p) => std::str::from_utf8(p)
+                .ok()
+                .and_then(|s| s.parse::<usize>().ok())
+                .ok_or_else(|| {
+                    VerificationFailure::new(
+                        crate::verification::FailureReason::ProviderError,
+                        "not a position of this catalogue",
+                    )
+                })?,
+        };
+        let count = self.count.load(Ordering::SeqCst);
+        let end = (start + limit as usize).min(count);
+        let items = (start..end)
+            .map(|i| crate::transfer::ImageRef {
+                article_id: i.to_string(),
+                article_title: format!("Article {i}"),
+                article_url: None,
+                image_url: format!("https://acme.example/{i}.png"),
+                alt: None,
+            })
+            .collect();
+        Ok(crate::transfer::ImagePage {
+            items,
+            next: (end < count).then(|| end.to_string().into_bytes()),
+        })
     }
 }

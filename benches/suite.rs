@@ -1,0 +1,1037 @@
+//! The benchmark suite of issue 12, run by `scripts/bench` (which builds the release binary,
+//! installs `wrk` and checks `pgbench` first).
+//!
+//! For each backend (SQLite, then PostgreSQL) it seeds the rows straight through the store in
+//! batches (sealed with the real vault, across 100 accounts, one API key each), starts the real
+//! release server as a child process, and drives each endpoint with `wrk` (32 connections by
+//! default). The ceilings come from the same run: `GET /healthz` (HTTP, for SQLite) and
+//! `pgbench -S` / `pgbench -N` at the same concurrency (PostgreSQL). Then `--rows` may name
+//! larger sizes: the table grows in place and GET by id and a list page deep in the keyset are
+//! measured again (the growth run). Last, `--verifies` concurrent verifications against a local
+//! provider that answers after 1 s, with `/healthz` probed meanwhile. The server's RSS is read
+//! from `/proc` at each step.
+//!
+//! Prints one Markdown table (also written to `target/bench/latest.md`).
+//!
+//! `cargo bench -p integrations-e2e --bench suite -- [--rows 10000[,1000000]] [--duration 8]
+//!  [--connections 32] [--backends sqlite,postgres] [--verifies 1000] [--only get,list,deep,post]`
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use actix_web::{web, App, HttpResponse, HttpServer};
+use integrations_cloud_storage::testing::S3sFs;
+use integrations_domain::credentials::sample_input;
+use integrations_domain::credentials::SealedDefaults;
+use integrations_domain::integration::now_millis;
+use integrations_domain::{
+    AccountName, CredentialVault, Credentials, IntegrationId, IntegrationRecord, Label, Position,
+    Provider, Scopes, SealContext,
+};
+use integrations_server::app::{access_service, checked_vault, load_key_ring, open_store};
+use integrations_server::Settings;
+use integrations_store::testing::FreshPostgres;
+use integrations_store::Store;
+use serde_json::json;
+use std::fmt::Write as _;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const ACCOUNTS: usize = 100;
+/// Rows sealed and inserted per store call while seeding.
+const SEED_BATCH: usize = 5_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+struct Args {
+    rows: Vec<usize>,
+    duration: u64,
+    connections: u32,
+    threads: u32,
+    backends: Vec<Backend>,
+    verifies: usize,
+    /// Only these runs (`get`, `list`, `deep`, `post`); all when empty (profiling one path).
+    only: Vec<String>,
+    /// Concurrent 25 MiB exports through the server, against the same uploads made directly
+    /// (SQLite run only; 0 = skip).
+    uploads: usize,
+}
+
+impl Args {
+    fn runs(&self, kind: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|o| o == kind)
+    }
+}
+
+fn parse_args() -> Args {
+    let mut args = Args {
+        rows: vec![10_000],
+        duration: 8,
+        connections: 32,
+        threads: 2,
+        backends: vec![Backend::Sqlite, Backend::Postgres],
+        verifies: 1_000,
+        only: Vec::new(),
+        uploads: 16,
+    };
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    let mut it = raw.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || {
+            it.next()
+                .unwrap_or_else(|| panic!("{flag} needs a value"))
+                .clone()
+        };
+        match flag.as_str() {
+            "--rows" => {
+                args.rows = value()
+                    .split(',')
+                    .map(|n| n.replace('_', "").parse().expect("--rows: numbers"))
+                    .collect();
+                args.rows.sort_unstable();
+            }
+            "--duration" => args.duration = value().parse().expect("--duration: seconds"),
+            "--connections" => args.connections = value().parse().expect("--connections"),
+            "--threads" => args.threads = value().parse().expect("--threads"),
+            "--verifies" => args.verifies = value().parse().expect("--verifies"),
+            "--only" => args.only = value().split(',').map(str::to_owned).collect(),
+            "--uploads" => args.uploads = value().parse().expect("--uploads"),
+            "--backends" => {
+                args.backends = value()
+                    .split(',')
+                    .map(|b| match b {
+                        "sqlite" => Backend::Sqlite,
+                        "postgres" => Backend::Postgres,
+                        other => panic!("--backends: unknown backend {other}"),
+                    })
+                    .collect()
+            }
+            // `cargo bench` passes `--bench`.
+            "--bench" => {}
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    args
+}
+
+/// One line of the table.
+struct Line {
+    backend: &'static str,
+    what: String,
+    rows: usize,
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    ceiling: Option<(&'static str, f64)>,
+    errors: u64,
+    rss_mib: f64,
+}
+
+/// What wrk printed, parsed.
+struct WrkResult {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: u64,
+}
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn rss_mib(pid: u32, field: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+/// A wrk duration (`812.00us`, `1.23ms`, `2.01s`) in milliseconds.
+fn wrk_ms(text: &str) -> f64 {
+    let (number, factor) = if let Some(n) = text.strip_suffix("us") {
+        (n, 0.001)
+    } else if let Some(n) = text.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1000.0)
+    } else if let Some(n) = text.strip_suffix('m') {
+        (n, 60_000.0)
+    } else {
+        (text, 1.0)
+    };
+    number.parse::<f64>().unwrap_or(f64::NAN) * factor
+}
+
+fn parse_wrk(out: &str) -> WrkResult {
+    let mut result = WrkResult {
+        rps: f64::NAN,
+        p50_ms: f64::NAN,
+        p99_ms: f64::NAN,
+        errors: 0,
+    };
+    for line in out.lines().map(str::trim) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["Requests/sec:", n] => result.rps = n.parse().unwrap_or(f64::NAN),
+            ["50%", t] => result.p50_ms = wrk_ms(t),
+            ["99%", t] => result.p99_ms = wrk_ms(t),
+            ["Non-2xx", "or", "3xx", "responses:", n] => result.errors += n.parse().unwrap_or(0),
+            ["Socket", "errors:", ..] => {
+                result.errors += words
+                    .iter()
+                    .filter_map(|w| w.trim_end_matches(',').parse::<u64>().ok())
+                    .sum::<u64>()
+            }
+            _ => {}
+        }
+    }
+    result
+}
+
+/// The wrk scripts: each picks its target at random from a file of `key id` lines.
+const LUA_COMMON: &str = r#"
+local targets = {}
+for line in io.lines(os.getenv("BENCH_TARGETS")) do
+  local key, id = line:match("(%S+) (%S+)")
+  targets[#targets + 1] = { key = key, id = id }
+end
+math.randomseed(os.time())
+local function pick() return targets[math.random(#targets)] end
+"#;
+
+fn lua_for(kind: &str) -> String {
+    let request = match kind {
+        "get" => {
+            r#"request = function()
+  local t = pick()
+  return wrk.format("GET", "/integration/" .. t.id, { ["Authorization"] = "Bearer " .. t.key })
+end"#
+        }
+        "list" => {
+            r#"request = function()
+  local t = pick()
+  return wrk.format("GET", "/integration?limit=20", { ["Authorization"] = "Bearer " .. t.key })
+end"#
+        }
+        "deep" => {
+            r#"request = function()
+  local t = pick()
+  return wrk.format("GET", "/integration?limit=20&cursor=" .. t.id, { ["Authorization"] = "Bearer " .. t.key })
+end"#
+        }
+        "post" => {
+            r#"local n = 0
+request = function()
+  local t = pick()
+  n = n + 1
+  local body = '{"label":"bench ' .. n .. '","provider":"zendesk","platform":"helpcenter",' ..
+    '"credentials":{"username":"agent@example.org","token":"bench-token-' .. n .. '","subdomain":"acme"}}'
+  return wrk.format("POST", "/integration", { ["Authorization"] = "Bearer " .. t.key,
+    ["Content-Type"] = "application/json" }, body)
+end"#
+        }
+        _ => "",
+    };
+    format!("{LUA_COMMON}\n{request}\n")
+}
+
+struct Wrk<'a> {
+    args: &'a Args,
+    dir: &'a Path,
+    base: String,
+}
+
+impl Wrk<'_> {
+    fn run(&self, path: &str, kind: Option<&str>, targets: Option<&Path>) -> WrkResult {
+        let mut cmd = Command::new("wrk");
+        cmd.arg(format!("-t{}", self.args.threads))
+            .arg(format!("-c{}", self.args.connections))
+            .arg(format!("-d{}s", self.args.duration))
+            .arg("--latency")
+            .arg("--timeout")
+            .arg("10s");
+        if let Some(kind) = kind {
+            let script = self.dir.join(format!("{kind}.lua"));
+            std::fs::write(&script, lua_for(kind)).unwrap();
+            cmd.arg("-s").arg(script);
+        }
+        if let Some(targets) = targets {
+            cmd.env("BENCH_TARGETS", targets);
+        }
+        cmd.arg(format!("{}{path}", self.base));
+        let out = cmd.output().expect("wrk (scripts/bench installs it)");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if !out.status.success() {
+            panic!(
+                "wrk failed: {}\n{text}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        parse_wrk(&text)
+    }
+}
+
+/// `pgbench -S` and `-N` at the suite's concurrency, on a database of their own.
+fn pgbench_ceilings(args: &Args, admin_url: &str) -> (f64, f64) {
+    let db = "integrations_pgbench";
+    let url = url::Url::parse(admin_url).expect("TEST_DATABASE_URL");
+    let host = url.host_str().unwrap_or("127.0.0.1").to_owned();
+    let port = url.port().unwrap_or(5432).to_string();
+    let user = if url.username().is_empty() {
+        "postgres".to_owned()
+    } else {
+        url.username().to_owned()
+    };
+    let base = |cmd: &str| {
+        let mut c = Command::new(cmd);
+        c.args(["-h", &host, "-p", &port, "-U", &user]);
+        c
+    };
+    let _ = base("dropdb").args(["--if-exists", db]).status();
+    let created = base("createdb").arg(db).status().expect("createdb");
+    assert!(created.success(), "createdb {db}");
+    let init = base("pgbench")
+        .args(["-i", "-q", "-s", "10", db])
+        .output()
+        .expect("pgbench (PostgreSQL's client tools)");
+    assert!(init.status.success(), "pgbench -i");
+    let run = |mode: &str| {
+        let out = base("pgbench")
+            .args([
+                mode,
+                "-c",
+                &args.connections.to_string(),
+                "-j",
+                &args.threads.to_string(),
+                "-T",
+                &args.duration.to_string(),
+                db,
+            ])
+            .output()
+            .expect("pgbench");
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.lines()
+            .find(|l| l.starts_with("tps = "))
+            .and_then(|l| l.split_whitespace().nth(2))
+            .and_then(|n| n.parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("pgbench {mode}: {text}"))
+    };
+    let select = run("-S");
+    let write = run("-N");
+    let _ = base("dropdb").args(["--if-exists", db]).status();
+    (select, write)
+}
+
+/// A Zendesk stand-in answering `users/me` after `delay`.
+fn slow_zendesk(delay: Duration) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = HttpServer::new(move || {
+        App::new().route(
+            "/api/v2/users/me.json",
+            web::get().to(move || async move {
+                tokio::time::sleep(delay).await;
+                HttpResponse::Ok().json(json!({"user": {"id": 1, "role": "agent",
+                                               "email": "agent@example.org"}}))
+            }),
+        )
+    })
+    .workers(1)
+    .max_connections(100_000)
+    .backlog(8192)
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    format!("http://127.0.0.1:{port}")
+}
+
+/// The server's environment: limits off (the suite measures capacity, not the limiter), logs
+/// at warn, the slow provider for Zendesk.
+fn server_env(
+    database_url: &str,
+    dir: &Path,
+    port: u16,
+    zendesk: &str,
+    s3: &str,
+) -> Vec<(String, String)> {
+    [
+        ("INTEGRATIONS__SERVER__BIND", format!("127.0.0.1:{port}")),
+        ("INTEGRATIONS__DATABASE__URL", database_url.to_owned()),
+        (
+            "INTEGRATIONS__VAULT__MASTER_KEY_FILE",
+            dir.join("master.key").display().to_string(),
+        ),
+        ("INTEGRATIONS__LIMITS__REQUESTS_PER_MINUTE", "0".into()),
+        ("INTEGRATIONS__LIMITS__OUTBOUND_PER_MINUTE", "0".into()),
+        (
+            "INTEGRATIONS__LIMITS__OUTBOUND_CONCURRENCY_PER_ACCOUNT",
+            "0".into(),
+        ),
+        ("INTEGRATIONS__LOGGING__FILTER", "warn".into()),
+        (
+            "INTEGRATIONS__PROVIDERS__ALLOW_PRIVATE_NETWORKS",
+            "true".into(),
+        ),
+        (
+            "INTEGRATIONS__PROVIDERS__ZENDESK__BASE_URL",
+            zendesk.to_owned(),
+        ),
+        ("INTEGRATIONS__PROVIDERS__S3__BASE_URL", s3.to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// The seeded data the load scripts need.
+struct Seeded {
+    /// One API key per account.
+    keys: Vec<String>,
+    account_ids: Vec<integrations_domain::AccountId>,
+    /// Ids per account, in creation order.
+    ids: Vec<Vec<(IntegrationId, time::OffsetDateTime)>>,
+    rows: usize,
+}
+
+async fn seed_keys(settings: &Settings, store: Arc<Store>) -> Seeded {
+    let access = access_service(settings, store);
+    let mut keys = Vec::new();
+    let mut account_ids = Vec::new();
+    for a in 0..ACCOUNTS {
+        let name = AccountName::parse(&format!("bench-{a:03}")).unwrap();
+        let (key, record) = access
+            .create_key(&name, Scopes::DEFAULT, Some("bench".into()))
+            .await
+            .unwrap();
+        keys.push(key.expose().to_owned());
+        account_ids.push(record.account_id);
+    }
+    Seeded {
+        keys,
+        account_ids,
+        ids: vec![Vec::new(); ACCOUNTS],
+        rows: 0,
+    }
+}
+
+/// Adds rows until the table holds `target` (round-robin over the accounts, providers cycling,
+/// creation times 1 ms apart and in the past).
+async fn seed_rows(
+    store: &Store,
+    vault: &Arc<dyn CredentialVault>,
+    seeded: &mut Seeded,
+    target: usize,
+) {
+    let started = Instant::now();
+    let base = now_millis() - time::Duration::days(30);
+    let credentials: Vec<Credentials> = Provider::ALL
+        .iter()
+        .map(|p| Credentials::parse(*p, &sample_input(*p), SealedDefaults::None).unwrap())
+        .collect();
+    let from = seeded.rows;
+    while seeded.rows < target {
+        let n = SEED_BATCH.min(target - seeded.rows);
+        let mut batch = Vec::with_capacity(n);
+        for i in seeded.rows..seeded.rows + n {
+            let account = i % ACCOUNTS;
+            let creds = &credentials[i % credentials.len()];
+            let id = IntegrationId::new();
+            let context = SealContext {
+                account_id: seeded.account_ids[account],
+                integration_id: id,
+                provider: creds.provider(),
+            };
+            let sealed = vault.seal(&context, &creds.secret_fields()).await.unwrap();
+            let at = base + time::Duration::milliseconds(i as i64);
+            batch.push(IntegrationRecord {
+                id,
+                account_id: seeded.account_ids[account],
+                label: Label::parse(&format!("seeded {i}")).unwrap(),
+                provider: creds.provider(),
+                public_fields: creds.public_fields(),
+                sealed,
+                created_at: at,
+                updated_at: at,
+                last_verification: None,
+            });
+            seeded.ids[account].push((id, at));
+        }
+        store.insert_many(&batch).await.unwrap();
+        seeded.rows += n;
+    }
+    let took = started.elapsed().as_secs_f64();
+    eprintln!(
+        "seeded {} rows in {took:.1} s ({:.0} rows/s)",
+        target - from,
+        (target - from) as f64 / took.max(1e-9)
+    );
+}
+
+/// `key id` lines for GET by id: 2,000 random rows.
+fn write_get_targets(seeded: &Seeded, path: &Path) {
+    let mut out = String::new();
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    for _ in 0..2_000 {
+        // xorshift: reproducible spread without a dependency.
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let account = (state % ACCOUNTS as u64) as usize;
+        let ids = &seeded.ids[account];
+        let (id, _) = ids[(state >> 8) as usize % ids.len()];
+        writeln!(out, "{} {}", seeded.keys[account], id).unwrap();
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+/// `key cursor` lines: each account's cursor at the middle of its keyset.
+fn write_deep_targets(seeded: &Seeded, path: &Path) {
+    let mut out = String::new();
+    for (account, ids) in seeded.ids.iter().enumerate() {
+        let (id, at) = ids[ids.len() / 2];
+        let cursor = Position {
+            at,
+            id: *id.as_uuid(),
+        }
+        .to_cursor("v1");
+        writeln!(out, "{} {cursor}", seeded.keys[account]).unwrap();
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+fn write_key_targets(seeded: &Seeded, path: &Path) {
+    let out: String = seeded.keys.iter().map(|k| format!("{k} -\n")).collect();
+    std::fs::write(path, out).unwrap();
+}
+
+struct Running {
+    child: Child,
+    base: String,
+}
+
+impl Running {
+    async fn start(env: &[(String, String)], port: u16) -> Running {
+        let bin = std::env::var("BENCH_SERVER_BIN").map_or_else(
+            |_| workspace_root().join("target/release/integrations"),
+            PathBuf::from,
+        );
+        let child = Command::new(&bin)
+            .arg("serve")
+            .current_dir(workspace_root())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{}: {e} (scripts/bench builds it)", bin.display()));
+        let running = Running {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if let Ok(r) = client.get(format!("{}/readyz", running.base)).send().await {
+                if r.status().is_success() {
+                    return running;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        running.stop();
+        panic!("the server did not become ready");
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `--verifies` verifications at once against a provider answering after 1 s.
+async fn verify_burst(base: &str, key: &str, n: usize, pid: u32) -> String {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(n)
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let body = json!({"provider": "zendesk", "platform": "helpcenter", "credentials": {
+        "username": "agent@example.org", "token": "load-test-token", "subdomain": "acme"}});
+    let done = Arc::new(AtomicBool::new(false));
+    let peak = Arc::new(std::sync::Mutex::new(0.0_f64));
+    let probe = {
+        let (done, peak) = (done.clone(), peak.clone());
+        let url = format!("{base}/healthz");
+        let client = reqwest::Client::new();
+        tokio::spawn(async move {
+            let mut samples = Vec::new();
+            while !done.load(Ordering::SeqCst) {
+                let t = Instant::now();
+                let ok = client
+                    .get(&url)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success());
+                samples.push((t.elapsed(), ok));
+                let rss = rss_mib(pid, "VmRSS:");
+                if let Ok(mut p) = peak.lock() {
+                    *p = p.max(rss);
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            samples
+        })
+    };
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let (client, body) = (client.clone(), body.clone());
+            let url = format!("{base}/integration/verify");
+            let key = key.to_owned();
+            tokio::spawn(async move {
+                match client.post(url).bearer_auth(key).json(&body).send().await {
+                    Ok(r) => r
+                        .json::<serde_json::Value>()
+                        .await
+                        .is_ok_and(|v| v["isConnectionSuccessful"] == true),
+                    Err(_) => false,
+                }
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for t in tasks {
+        if t.await.unwrap_or(false) {
+            ok += 1;
+        }
+    }
+    let total = started.elapsed();
+    done.store(true, Ordering::SeqCst);
+    let mut samples = probe.await.unwrap();
+    samples.sort_by_key(|(d, _)| *d);
+    let failed = samples.iter().filter(|(_, ok)| !ok).count();
+    let p99 = samples
+        .get(samples.len().saturating_mul(99) / 100)
+        .map_or(0.0, |(d, _)| d.as_secs_f64() * 1000.0);
+    let peak = peak.lock().map_or(f64::NAN, |p| *p);
+    format!(
+        "{ok}/{n} verifications succeeded in {:.2} s (target < 2 s); /healthz meanwhile: {} probes, \
+         {failed} failed, p99 {p99:.1} ms (target < 50 ms); server RSS peak {peak:.0} MiB \
+         (target < 200 MiB)",
+        total.as_secs_f64(),
+        samples.len()
+    )
+}
+
+const UPLOAD_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
+const UPLOAD_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+const UPLOAD_MIB: usize = 25;
+
+/// Polls a process's RSS every 10 ms until `done`; the highest value seen, in MiB.
+fn watch_rss(pid: u32, done: Arc<AtomicBool>) -> tokio::task::JoinHandle<f64> {
+    tokio::spawn(async move {
+        let mut peak = 0.0_f64;
+        while !done.load(Ordering::SeqCst) {
+            peak = peak.max(rss_mib(pid, "VmRSS:"));
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        peak
+    })
+}
+
+/// `n` concurrent 25 MiB PNG exports through the server (PUT /integration/{id}/objects/…),
+/// then the same uploads straight to the same S3 server with aws-sdk-s3, twice each
+/// alternating; throughput of each and the server's peak RSS during its uploads.
+async fn upload_burst(base: &str, key: &str, s3: &S3sFs, n: usize, pid: u32) -> String {
+    s3.create_bucket("bench-exports");
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(300))
+        .build()
+        .unwrap();
+    let created = client
+        .post(format!("{base}/integration"))
+        .bearer_auth(key)
+        .json(
+            &json!({"label": "bench export", "provider": "s3", "credentials": {
+            "bucket": "bench-exports", "accessKeyId": UPLOAD_KEY,
+            "secretAccessKey": UPLOAD_SECRET, "region": "us-east-1"}}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    let id = created["id"]
+        .as_str()
+        .expect("an S3 integration")
+        .to_owned();
+    let mut body = b"\x89PNG\r\n\x1a\n".to_vec();
+    body.resize(UPLOAD_MIB * 1024 * 1024, 7);
+    let body = bytes::Bytes::from(body);
+    let direct = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                UPLOAD_KEY,
+                UPLOAD_SECRET,
+                None,
+                None,
+                "bench",
+            ))
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .endpoint_url(s3.endpoint())
+            .force_path_style(true)
+            .request_checksum_calculation(
+                aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired,
+            )
+            .build(),
+    );
+    let total_mib = (n * UPLOAD_MIB) as f64;
+    let mut through_server = Vec::new();
+    let mut straight = Vec::new();
+    let mut peak = 0.0_f64;
+    let mut failures = 0;
+    for round in 0..3 {
+        // Round 0 warms both paths up (connections, the bucket check's cache); not counted.
+        let done = Arc::new(AtomicBool::new(false));
+        let watcher = watch_rss(pid, done.clone());
+        let started = Instant::now();
+        let tasks: Vec<_> = (0..n)
+            .map(|i| {
+                let (client, body) = (client.clone(), body.clone());
+                let url = format!("{base}/integration/{id}/objects/round{round}/{i}.png");
+                let key = key.to_owned();
+                tokio::spawn(async move {
+                    client
+                        .put(url)
+                        .bearer_auth(key)
+                        .header("content-type", "image/png")
+                        .body(body)
+                        .send()
+                        .await
+                        .is_ok_and(|r| r.status().is_success())
+                })
+            })
+            .collect();
+        for t in tasks {
+            if !t.await.unwrap_or(false) {
+                failures += 1;
+            }
+        }
+        let server_secs = started.elapsed().as_secs_f64();
+        done.store(true, Ordering::SeqCst);
+        let round_peak = watcher.await.unwrap_or(f64::NAN);
+        let started = Instant::now();
+        let tasks: Vec<_> = (0..n)
+            .map(|i| {
+                let (direct, body) = (direct.clone(), body.clone());
+                tokio::spawn(async move {
+                    direct
+                        .put_object()
+                        .bucket("bench-exports")
+                        .key(format!("direct/round{round}/{i}.png"))
+                        .content_type("image/png")
+                        .body(aws_sdk_s3::primitives::ByteStream::from(body))
+                        .send()
+                        .await
+                        .is_ok()
+                })
+            })
+            .collect();
+        for t in tasks {
+            if !t.await.unwrap_or(false) {
+                failures += 1;
+            }
+        }
+        let direct_secs = started.elapsed().as_secs_f64();
+        if round > 0 {
+            through_server.push(total_mib / server_secs);
+            straight.push(total_mib / direct_secs);
+            peak = peak.max(round_peak);
+        }
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let (a, b) = (mean(&through_server), mean(&straight));
+    format!(
+        "{n} concurrent {UPLOAD_MIB} MiB exports: {a:.0} MiB/s through the server vs {b:.0} MiB/s \
+         straight to the same S3 server with aws-sdk-s3 = {:.2}× (target ≥ 0.7×); server RSS \
+         peak {peak:.0} MiB during its uploads (target < 200 MiB); {failures} failed uploads \
+         (2 measured rounds each, after a warm-up round)",
+        a / b
+    )
+}
+
+struct Suite {
+    args: Args,
+    lines: Vec<Line>,
+    notes: Vec<String>,
+    pgbench: Option<(f64, f64)>,
+}
+
+impl Suite {
+    async fn run_backend(&mut self, backend: Backend) {
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = match backend {
+            Backend::Postgres => Some(
+                FreshPostgres::create(&FreshPostgres::admin_url_from_env())
+                    .await
+                    .expect("PostgreSQL at TEST_DATABASE_URL"),
+            ),
+            Backend::Sqlite => None,
+        };
+        let database_url = match &fresh {
+            Some(db) => db.url().to_owned(),
+            None => format!("sqlite://{}/bench.db", dir.path().display()),
+        };
+        let port = free_port();
+        let zendesk = slow_zendesk(Duration::from_secs(1));
+        let s3 = (backend == Backend::Sqlite && self.args.uploads > 0)
+            .then(|| S3sFs::start(UPLOAD_KEY, UPLOAD_SECRET));
+        let env = server_env(
+            &database_url,
+            dir.path(),
+            port,
+            &zendesk,
+            &s3.as_ref().map(S3sFs::endpoint).unwrap_or_default(),
+        );
+        let settings =
+            Settings::load_with(&workspace_root().join("config"), env.clone()).expect("settings");
+
+        // Seed through the store (the server is not running yet).
+        let store = Arc::new(open_store(&settings).await.unwrap());
+        let ring = load_key_ring(&settings, &store).await.unwrap();
+        let vault: Arc<dyn CredentialVault> = checked_vault(&store, ring).await.unwrap();
+        let mut seeded = seed_keys(&settings, store.clone()).await;
+        let first = self.args.rows[0];
+        seed_rows(&store, &vault, &mut seeded, first).await;
+
+        let server = Running::start(&env, port).await;
+        let pid = server.pid();
+        let idle = rss_mib(pid, "VmRSS:");
+        self.notes.push(format!(
+            "{}: server RSS {idle:.0} MiB idle after start with {first} rows",
+            backend.name()
+        ));
+        let wrk = Wrk {
+            args: &self.args,
+            dir: dir.path(),
+            base: server.base.clone(),
+        };
+        let get_targets = dir.path().join("get.txt");
+        let deep_targets = dir.path().join("deep.txt");
+        let key_targets = dir.path().join("keys.txt");
+        write_get_targets(&seeded, &get_targets);
+        write_deep_targets(&seeded, &deep_targets);
+        write_key_targets(&seeded, &key_targets);
+
+        let healthz = wrk.run("/healthz", None, None);
+        let healthz_rps = healthz.rps;
+        let ceiling = |what: &str| -> Option<(&'static str, f64)> {
+            match (backend, self.pgbench) {
+                (Backend::Sqlite, _) => Some(("/healthz", healthz_rps)),
+                (Backend::Postgres, Some((s, n))) => Some(if what == "post" {
+                    ("pgbench -N", n)
+                } else {
+                    ("pgbench -S", s)
+                }),
+                (Backend::Postgres, None) => None,
+            }
+        };
+        let mut push =
+            |what: &str, rows: usize, r: WrkResult, ceiling: Option<(&'static str, f64)>| {
+                self.lines.push(Line {
+                    backend: backend.name(),
+                    what: what.to_owned(),
+                    rows,
+                    rps: r.rps,
+                    p50_ms: r.p50_ms,
+                    p99_ms: r.p99_ms,
+                    ceiling,
+                    errors: r.errors,
+                    rss_mib: rss_mib(pid, "VmRSS:"),
+                });
+            };
+        push("GET /healthz", first, healthz, None);
+        let runs = [
+            ("get", "GET /integration/{id}", &get_targets),
+            ("list", "GET /integration?limit=20", &key_targets),
+            (
+                "deep",
+                "GET /integration?limit=20&cursor=(middle)",
+                &deep_targets,
+            ),
+            ("post", "POST /integration", &key_targets),
+        ];
+        for (kind, what, targets) in runs {
+            if self.args.runs(kind) {
+                let r = wrk.run("", Some(kind), Some(targets));
+                push(what, first, r, ceiling(kind));
+            }
+        }
+        for &rows in &self.args.rows[1..] {
+            seed_rows(&store, &vault, &mut seeded, rows).await;
+            write_get_targets(&seeded, &get_targets);
+            write_deep_targets(&seeded, &deep_targets);
+            // The growth run: the two reads that must not slow down as the table grows.
+            for (kind, what, targets) in [runs[0], runs[2]] {
+                if self.args.runs(kind) {
+                    let r = wrk.run("", Some(kind), Some(targets));
+                    push(what, rows, r, ceiling(kind));
+                }
+            }
+        }
+
+        if let Some(s3) = &s3 {
+            let note =
+                upload_burst(&server.base, &seeded.keys[0], s3, self.args.uploads, pid).await;
+            self.notes.push(format!("{}: {note}", backend.name()));
+        }
+        if self.args.verifies > 0 {
+            let note = verify_burst(&server.base, &seeded.keys[0], self.args.verifies, pid).await;
+            self.notes.push(format!("{}: {note}", backend.name()));
+        }
+        self.notes.push(format!(
+            "{}: server peak RSS (VmHWM) {:.0} MiB over the whole run",
+            backend.name(),
+            rss_mib(pid, "VmHWM:")
+        ));
+        server.stop();
+        drop(store);
+        if let Some(db) = fresh {
+            db.drop_database().await.unwrap();
+        }
+    }
+
+    fn table(&self) -> String {
+        let mut out = String::new();
+        writeln!(
+            out,
+            "| backend | request | rows | req/s | p50 ms | p99 ms | ratio to ceiling | errors | server RSS MiB |"
+        )
+        .unwrap();
+        writeln!(out, "|---|---|---:|---:|---:|---:|---|---:|---:|").unwrap();
+        for l in &self.lines {
+            let ratio = match l.ceiling {
+                Some((name, c)) => format!("{:.2} × {name} ({c:.0})", l.rps / c),
+                None => "(ceiling)".to_owned(),
+            };
+            writeln!(
+                out,
+                "| {} | `{}` | {} | {:.0} | {:.2} | {:.2} | {ratio} | {} | {:.0} |",
+                l.backend, l.what, l.rows, l.rps, l.p50_ms, l.p99_ms, l.errors, l.rss_mib
+            )
+            .unwrap();
+        }
+        if let Some((s, n)) = self.pgbench {
+            writeln!(
+                out,
+                "\nPostgreSQL ceilings in the same run: `pgbench -S` {s:.0} tps, `pgbench -N` {n:.0} tps \
+                 (-c {} -j {} -T {}, scale 10)",
+                self.args.connections, self.args.threads, self.args.duration
+            )
+            .unwrap();
+        }
+        for n in &self.notes {
+            writeln!(out, "\n{n}").unwrap();
+        }
+        out
+    }
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0 / 1024.0);
+    format!("{cpu}, {cores} cores, {mem:.0} GiB")
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args = parse_args();
+    eprintln!("machine: {}", machine());
+    let pgbench = args
+        .backends
+        .contains(&Backend::Postgres)
+        .then(|| pgbench_ceilings(&args, &FreshPostgres::admin_url_from_env()));
+    let mut suite = Suite {
+        args,
+        lines: Vec::new(),
+        notes: Vec::new(),
+        pgbench,
+    };
+    for backend in suite.args.backends.clone() {
+        eprintln!("== {}", backend.name());
+        suite.run_backend(backend).await;
+    }
+    let table = format!(
+        "Machine: {}. wrk -t{} -c{} -d{}s, release build, loopback.\n\n{}",
+        machine(),
+        suite.args.threads,
+        suite.args.connections,
+        suite.args.duration,
+        suite.table()
+    );
+    println!("{table}");
+    let out = workspace_root().join("target/bench");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("latest.md"), &table).unwrap();
+}

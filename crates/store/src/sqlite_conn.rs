@@ -1,0 +1,500 @@
+//! SQLite's connections: readers on the calling thread, one writer thread that commits in
+//! groups. Why (measured in `docs/performance.md`): a hop to a blocking thread per query and
+//! a pool's mutex cost more than the query itself (a point read is a few microseconds), and
+//! a write transaction per request serialises every writer on one lock.
+//!
+//! * **Reads** run on the calling thread, on a connection that thread opened once and keeps
+//!   (one per thread per database; no pool, no hop, prepared statements reused). In WAL mode a
+//!   reader never waits for the writer, so the call is as short as the query: it runs on the
+//!   async worker like any other short computation.
+//! * **Writes** go to one thread that owns the only write connection. It takes every job
+//!   waiting (up to [`GROUP_MAX`]) and runs them in one `BEGIN IMMEDIATE … COMMIT`, each in its
+//!   own savepoint: a failing job is rolled back alone, and each caller hears its result only
+//!   after the commit (group commit). Jobs still run one at a time, in arrival order.
+//! * `:memory:` keeps one connection for everything (each connection would be its own
+//!   database), reached through the blocking pool.
+
+use crate::error::TracingErrorSink;
+use crate::queries::TxError;
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection};
+use diesel::{Connection, SqliteConnection};
+use integrations_domain::RepositoryError;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Weak};
+use std::time::Duration;
+
+type Conn = SqliteConnection;
+type R2d2 = diesel::r2d2::Pool<ConnectionManager<SqliteConnection>>;
+
+/// Most write jobs committed in one transaction.
+pub(crate) const GROUP_MAX: usize = 256;
+
+/// The pragmas of every new connection.
+#[derive(Debug, Clone)]
+pub(crate) struct Pragmas {
+    pub(crate) busy_timeout: Duration,
+}
+
+impl Pragmas {
+    fn apply(&self, conn: &mut Conn) -> Result<(), diesel::result::Error> {
+        // busy_timeout first: switching to WAL needs a lock another connection may hold.
+        conn.batch_execute(&format!(
+            "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+             PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            self.busy_timeout.as_millis()
+        ))
+    }
+
+    fn open(&self, url: &str) -> Result<Conn, RepositoryError> {
+        let mut conn = Conn::establish(url).map_err(|e| {
+            tracing::warn!(error = %e, "cannot open the SQLite database");
+            RepositoryError::unavailable(e)
+        })?;
+        self.apply(&mut conn)
+            .map_err(RepositoryError::unavailable)?;
+        Ok(conn)
+    }
+}
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        self.apply(conn).map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// A write job, type-erased: run inside the group's transaction, then told how the commit
+/// went.
+trait WriteJob: Send {
+    /// Runs the job; `Err` rolls back its savepoint.
+    fn run(&mut self, conn: &mut Conn) -> Result<(), TxError>;
+    /// Sends the caller its result: its own, if the group committed; else the commit's error.
+    fn finish(self: Box<Self>, committed: Result<(), RepositoryError>);
+}
+
+struct Job<T, F> {
+    work: Option<F>,
+    result: Option<Result<T, RepositoryError>>,
+    reply: tokio::sync::oneshot::Sender<Result<T, RepositoryError>>,
+}
+
+impl<T, F> WriteJob for Job<T, F>
+where
+    T: Send,
+    F: FnOnce(&mut Conn) -> Result<T, RepositoryError> + Send,
+{
+    fn run(&mut self, conn: &mut Conn) -> Result<(), TxError> {
+        let Some(work) = self.work.take() else {
+            return Ok(());
+        };
+        match std::panic::catch_unwind(AssertUnwindSafe(|| work(conn))) {
+            Ok(Ok(value)) => {
+                self.result = Some(Ok(value));
+                Ok(())
+            }
+            Ok(Err(e)) => {
+                self.result = Some(Err(e));
+                Err(TxError::Repo(RepositoryError::other("rolled back")))
+            }
+            Err(_) => {
+                tracing::error!("a database write panicked; it was rolled back");
+                self.result = Some(Err(RepositoryError::other("a database write failed")));
+                Err(TxError::Repo(RepositoryError::other("rolled back")))
+            }
+        }
+    }
+
+    fn finish(self: Box<Self>, committed: Result<(), RepositoryError>) {
+        let outcome = match (committed, self.result) {
+            (_, Some(Err(own))) => Err(own),
+            (Ok(()), Some(Ok(value))) => Ok(value),
+            (Err(e), _) => Err(e),
+            (Ok(()), None) => Err(RepositoryError::other("a database write did not run")),
+        };
+        // The caller may have gone (its request was cancelled): nothing to tell.
+        let _ = self.reply.send(outcome);
+    }
+}
+
+type Queue = mpsc::Sender<Box<dyn WriteJob>>;
+
+/// The writer thread: opens its connection, then commits whatever is queued, group by group,
+/// until every sender is gone.
+fn writer_loop(url: String, pragmas: Pragmas, jobs: mpsc::Receiver<Box<dyn WriteJob>>) {
+    let mut conn: Option<Conn> = None;
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < GROUP_MAX {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        if conn.is_none() {
+            match pragmas.open(&url) {
+                Ok(c) => conn = Some(c),
+                Err(e) => {
+                    for job in group {
+                        job.finish(Err(same(&e)));
+                    }
+                    continue;
+                }
+            }
+        }
+        let Some(c) = conn.as_mut() else { continue };
+        let committed = c
+            .immediate_transaction::<_, TxError, _>(|c| {
+                for job in group.iter_mut() {
+                    // A savepoint per job: its failure undoes only its own statements.
+                    let _ = c.transaction::<_, TxError, _>(|c| job.run(c));
+                }
+                Ok(())
+            })
+            .map_err(RepositoryError::from);
+        if let Err(e) = &committed {
+            tracing::warn!(error = %e, jobs = group.len(), "a group of database writes failed to commit");
+        }
+        for job in group {
+            job.finish(committed.as_ref().map(|_| ()).map_err(same));
+        }
+    }
+}
+
+/// The same error again, for each job of a group (the errors' sources are not `Clone`).
+fn same(e: &RepositoryError) -> RepositoryError {
+    match e {
+        RepositoryError::NotFound => RepositoryError::NotFound,
+        RepositoryError::Conflict(s) => RepositoryError::Conflict(s.clone()),
+        RepositoryError::Unavailable(source) => RepositoryError::unavailable(source.to_string()),
+        RepositoryError::Other(source) => RepositoryError::other(source.to_string()),
+    }
+}
+
+static POOL_IDS: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// This thread's reader connection of each open database, by pool id. An entry whose
+    /// pool is gone is closed at this thread's next read.
+    static READERS: RefCell<HashMap<u64, (Weak<()>, Reader)>> = RefCell::new(HashMap::new());
+}
+
+/// A database file's connections.
+struct FileConnections {
+    id: u64,
+    url: String,
+    pragmas: Pragmas,
+    writer: Queue,
+    /// Dropped with the last clone of the pool; reader entries hold it weakly.
+    alive: Arc<()>,
+    readers_open: Arc<AtomicU32>,
+}
+
+#[derive(Clone)]
+enum Mode {
+    File(Arc<FileConnections>),
+    Memory(R2d2),
+}
+
+/// The connections of one SQLite database.
+#[derive(Clone)]
+pub(crate) struct Pool {
+    mode: Mode,
+}
+
+/// Usage for metrics.
+pub(crate) struct Usage {
+    pub(crate) readers: u32,
+}
+
+impl Pool {
+    pub(crate) fn file(url: String, pragmas: Pragmas) -> Result<Pool, std::io::Error> {
+        let (writer, jobs) = mpsc::channel();
+        let thread_url = url.clone();
+        let thread_pragmas = pragmas.clone();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer_loop(thread_url, thread_pragmas, jobs))?;
+        Ok(Pool {
+            mode: Mode::File(Arc::new(FileConnections {
+                id: POOL_IDS.fetch_add(1, Ordering::Relaxed),
+                url,
+                pragmas,
+                writer,
+                alive: Arc::new(()),
+                readers_open: Arc::new(AtomicU32::new(0)),
+            })),
+        })
+    }
+
+    pub(crate) fn memory(pragmas: Pragmas, connect_timeout: Duration) -> Pool {
+        let one = R2d2::builder()
+            .max_size(1)
+            .min_idle(Some(0))
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connection_timeout(connect_timeout)
+            .error_handler(Box::new(TracingErrorSink))
+            .connection_customizer(Box::new(pragmas))
+            .build_unchecked(ConnectionManager::new(":memory:"));
+        Pool {
+            mode: Mode::Memory(one),
+        }
+    }
+
+    pub(crate) fn usage(&self) -> Usage {
+        match &self.mode {
+            Mode::File(f) => Usage {
+                readers: f.readers_open.load(Ordering::Relaxed),
+            },
+            Mode::Memory(p) => Usage {
+                readers: p.state().connections,
+            },
+        }
+    }
+
+    /// Runs `f` on this thread's reader connection (opened on first use).
+    pub(crate) async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> Result<T, RepositoryError> + Send + 'static,
+    ) -> Result<T, RepositoryError> {
+        match &self.mode {
+            Mode::Memory(pool) => on_blocking_pool(pool.clone(), f).await,
+            Mode::File(files) => READERS.with(|readers| {
+                let mut readers = readers
+                    .try_borrow_mut()
+                    .map_err(|_| RepositoryError::other("a nested SQLite read"))?;
+                // Close the connections of databases that are gone.
+                readers.retain(|_, (alive, _)| alive.strong_count() > 0);
+                let conn = match readers.entry(files.id) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        let conn = files.pragmas.open(&files.url)?;
+                        files.readers_open.fetch_add(1, Ordering::Relaxed);
+                        let reader = Reader {
+                            conn,
+                            count: files.readers_open.clone(),
+                        };
+                        e.insert((Arc::downgrade(&files.alive), reader))
+                    }
+                };
+                f(&mut conn.1.conn)
+            }),
+        }
+    }
+
+    /// Runs `f` in the writer's next group (its own savepoint inside `BEGIN IMMEDIATE …
+    /// COMMIT`); the result comes after the commit.
+    pub(crate) async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> Result<T, RepositoryError> + Send + 'static,
+    ) -> Result<T, RepositoryError> {
+        match &self.mode {
+            Mode::Memory(pool) => {
+                on_blocking_pool(pool.clone(), move |c| {
+                    c.immediate_transaction::<_, TxError, _>(|c| Ok(f(c)?))
+                        .map_err(RepositoryError::from)
+                })
+                .await
+            }
+            Mode::File(files) => {
+                let (reply, answer) = tokio::sync::oneshot::channel();
+                let job = Job {
+                    work: Some(f),
+                    result: None,
+                    reply,
+                };
+                files
+                    .writer
+                    .send(Box::new(job))
+                    .map_err(|_| RepositoryError::other("the SQLite writer has stopped"))?;
+                answer
+                    .await
+                    .map_err(|_| RepositoryError::other("the SQLite writer has stopped"))?
+            }
+        }
+    }
+
+    /// Runs `f` on the writer thread outside any transaction (migrations manage their own).
+    pub(crate) async fn exclusive<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> Result<T, RepositoryError> + Send + 'static,
+    ) -> Result<T, RepositoryError> {
+        match &self.mode {
+            Mode::Memory(pool) => on_blocking_pool(pool.clone(), f).await,
+            Mode::File(files) => {
+                // A dedicated connection: the writer's sits inside group transactions.
+                let (url, pragmas) = (files.url.clone(), files.pragmas.clone());
+                tokio::task::spawn_blocking(move || {
+                    let mut conn = pragmas.open(&url)?;
+                    f(&mut conn)
+                })
+                .await
+                .map_err(|e| RepositoryError::other(format!("a database task failed: {e}")))?
+            }
+        }
+    }
+}
+
+/// A thread's reader connection, counted while open (for metrics).
+struct Reader {
+    conn: Conn,
+    count: Arc<AtomicU32>,
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+async fn on_blocking_pool<T: Send + 'static>(
+    pool: R2d2,
+    f: impl FnOnce(&mut Conn) -> Result<T, RepositoryError> + Send + 'static,
+) -> Result<T, RepositoryError> {
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().map_err(|e| {
+            tracing::warn!(error = %e, "no database connection available");
+            RepositoryError::unavailable(e)
+        })?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| RepositoryError::other(format!("a database task failed: {e}")))?
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use diesel::sql_types::{BigInt, Integer};
+    use diesel::RunQueryDsl;
+
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+
+    fn count(c: &mut Conn, sql: &str) -> i64 {
+        diesel::sql_query(sql)
+            .get_result::<Count>(c)
+            .map(|r| r.n)
+            .unwrap()
+    }
+
+    /// Jobs queued behind a slow one commit together; a failing job (or a panicking one) is
+    /// rolled back alone and its caller hears its own error; the others' rows are there, and
+    /// a reader on another thread sees them once their callers have heard back.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_group_commits_together_and_fails_job_by_job() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("g.db").display().to_string();
+        let pool = Pool::file(
+            url,
+            Pragmas {
+                busy_timeout: Duration::from_secs(5),
+            },
+        )
+        .unwrap();
+        pool.write(|c| {
+            c.batch_execute("CREATE TABLE t (n INTEGER NOT NULL)")
+                .map_err(RepositoryError::other)
+        })
+        .await
+        .unwrap();
+        // Holds the writer while the others queue up.
+        let slow = {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                pool.write(|c| {
+                    std::thread::sleep(Duration::from_millis(200));
+                    diesel::sql_query("INSERT INTO t (n) VALUES (-1)")
+                        .execute(c)
+                        .map_err(RepositoryError::other)
+                })
+                .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let jobs: Vec<_> = (0..60)
+            .map(|i: i32| {
+                let pool = pool.clone();
+                tokio::spawn(async move {
+                    pool.write(move |c| {
+                        diesel::sql_query("INSERT INTO t (n) VALUES (?)")
+                            .bind::<Integer, _>(i)
+                            .execute(c)
+                            .map_err(RepositoryError::other)?;
+                        match i % 10 {
+                            3 => Err(RepositoryError::Conflict(format!("job {i}"))),
+                            7 => panic!("job {i} panics"),
+                            _ => Ok(i),
+                        }
+                    })
+                    .await
+                })
+            })
+            .collect();
+        slow.await.unwrap().unwrap();
+        for (i, job) in jobs.into_iter().enumerate() {
+            let result = job.await.unwrap();
+            match i % 10 {
+                3 => assert!(
+                    matches!(&result, Err(RepositoryError::Conflict(m)) if m == &format!("job {i}")),
+                    "{i}: {result:?}"
+                ),
+                7 => assert!(matches!(result, Err(RepositoryError::Other(_))), "{i}"),
+                _ => assert_eq!(result.unwrap(), i as i32),
+            }
+        }
+        let rows = pool
+            .read(|c| Ok(count(c, "SELECT count(*) AS n FROM t")))
+            .await
+            .unwrap();
+        assert_eq!(rows, 1 + 60 - 12, "the failed jobs' rows were rolled back");
+        let failed = pool
+            .read(|c| {
+                Ok(count(
+                    c,
+                    "SELECT count(*) AS n FROM t WHERE n % 10 IN (3, 7)",
+                ))
+            })
+            .await
+            .unwrap();
+        assert_eq!(failed, 0);
+    }
+
+    /// A pool's reader connections close when the pool is gone (at the thread's next read).
+    #[tokio::test(flavor = "current_thread")]
+    async fn readers_of_a_dropped_pool_are_closed() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = |name: &str| {
+            Pool::file(
+                dir.path().join(name).display().to_string(),
+                Pragmas {
+                    busy_timeout: Duration::from_secs(5),
+                },
+            )
+            .unwrap()
+        };
+        let first = open("a.db");
+        first.read(|_| Ok(())).await.unwrap();
+        assert_eq!(first.usage().readers, 1);
+        let counter = match &first.mode {
+            Mode::File(f) => f.readers_open.clone(),
+            Mode::Memory(_) => unreachable!(),
+        };
+        drop(first);
+        let second = open("b.db");
+        second.read(|_| Ok(())).await.unwrap();
+        assert_eq!(
+            counter.load(Ordering::Relaxed),
+            0,
+            "a.db's reader was closed"
+        );
+        assert_eq!(second.usage().readers, 1);
+    }
+}
