@@ -70,6 +70,8 @@ struct Args {
     /// Concurrent 25 MiB exports through the server, against the same uploads made directly
     /// (SQLite run only; 0 = skip).
     uploads: usize,
+    /// Time a master-key rotation (`--no-rewrap` skips it).
+    rewrap: bool,
 }
 
 impl Args {
@@ -88,6 +90,7 @@ fn parse_args() -> Args {
         verifies: 1_000,
         only: Vec::new(),
         uploads: 16,
+        rewrap: true,
     };
     let raw: Vec<String> = std::env::args().skip(1).collect();
     let mut it = raw.iter();
@@ -111,6 +114,7 @@ fn parse_args() -> Args {
             "--verifies" => args.verifies = value().parse().expect("--verifies"),
             "--only" => args.only = value().split(',').map(str::to_owned).collect(),
             "--uploads" => args.uploads = value().parse().expect("--uploads"),
+            "--no-rewrap" => args.rewrap = false,
             "--backends" => {
                 args.backends = value()
                     .split(',')
@@ -804,6 +808,52 @@ async fn upload_burst(base: &str, key: &str, s3: &S3sFs, n: usize, pid: u32) -> 
     )
 }
 
+/// Master-key rotation as an operator runs it beside the serving instance: `keys generate
+/// --out` adds key 2 to the ring file, then `keys rewrap --batch 1000` re-wraps every row;
+/// the rows per second of the second command (its whole run, process start included).
+fn rewrap_run(env: &[(String, String)]) -> String {
+    let bin = std::env::var("BENCH_SERVER_BIN").map_or_else(
+        |_| workspace_root().join("target/release/integrations"),
+        PathBuf::from,
+    );
+    let key_file = env
+        .iter()
+        .find(|(k, _)| k == "INTEGRATIONS__VAULT__MASTER_KEY_FILE")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let run = |args: &[&str]| {
+        let out = Command::new(&bin)
+            .args(args)
+            .current_dir(workspace_root())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .output()
+            .expect("the integrations binary");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+    };
+    run(&["keys", "generate", "--out", &key_file]);
+    let started = Instant::now();
+    let said = run(&["keys", "rewrap", "--batch", "1000"]);
+    let secs = started.elapsed().as_secs_f64();
+    let rows: f64 = said
+        .split_whitespace()
+        .skip_while(|w| *w != "rewrapped")
+        .nth(1)
+        .and_then(|n| n.replace(',', "").parse().ok())
+        .unwrap_or(f64::NAN);
+    format!(
+        "keys rewrap --batch 1000 beside the serving instance: {rows:.0} rows in {secs:.2} s = \
+         {:.0} rows/s (target on PostgreSQL ≥ 20,000 rows/s)",
+        rows / secs
+    )
+}
+
 struct Suite {
     args: Args,
     lines: Vec<Line>,
@@ -924,6 +974,10 @@ impl Suite {
             }
         }
 
+        if self.args.rewrap {
+            let note = rewrap_run(&env);
+            self.notes.push(format!("{}: {note}", backend.name()));
+        }
         if let Some(s3) = &s3 {
             let note =
                 upload_burst(&server.base, &seeded.keys[0], s3, self.args.uploads, pid).await;

@@ -9,11 +9,11 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use integrations_cloud_storage::testing::S3sFs;
 use integrations_domain::Scopes;
-use integrations_e2e::{captured_json_logs, captured_logs, Backend, TestApp};
-use integrations_provider_fakes as fakes;
-use integrations_provider_fakes::{
-    FakeConfig, FakeHelpCenters, KNOWLEDGEOWL_PROJECT, ZENDESK_EMAIL,
+use integrations_e2e::{
+    captured_json_logs, captured_logs, helpcenter_credentials, Backend, TestApp,
 };
+use integrations_provider_fakes as fakes;
+use integrations_provider_fakes::{FakeConfig, FakeHelpCenters, ZENDESK_EMAIL};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -35,22 +35,6 @@ fn forms(secret: &str, basic_with: &[String]) -> Vec<String> {
     let chars: Vec<char> = secret.chars().collect();
     out.extend(chars.windows(16).step_by(8).map(|w| w.iter().collect()));
     out
-}
-
-fn credentials(provider: fakes::Provider, secret: &str) -> Value {
-    match provider {
-        fakes::Provider::Zendesk => {
-            json!({"username": ZENDESK_EMAIL, "token": secret, "subdomain": "acme"})
-        }
-        fakes::Provider::Intercom => json!({"token": secret}),
-        fakes::Provider::Helpscout => json!({"apiKey": secret}),
-        fakes::Provider::Helpjuice | fakes::Provider::Freshdesk => {
-            json!({"subdomain": "acme", "apiKey": secret})
-        }
-        fakes::Provider::Knowledgeowl => {
-            json!({"apiKey": secret, "projectId": KNOWLEDGEOWL_PROJECT})
-        }
-    }
 }
 
 async fn nothing_secret_reaches_the_log_at_trace(backend: Backend) {
@@ -109,7 +93,7 @@ async fn nothing_secret_reaches_the_log_at_trace(backend: Backend) {
             .post(
                 "/integration?verify=true",
                 &json!({"label": "L", "provider": provider.as_str(),
-                        "credentials": credentials(*provider, secret)}),
+                        "credentials": helpcenter_credentials(*provider, secret)}),
             )
             .await;
         assert_eq!(res.status, 200, "{provider:?}: {}", res.text);
@@ -122,7 +106,7 @@ async fn nothing_secret_reaches_the_log_at_trace(backend: Backend) {
             .post(
                 "/integration/verify",
                 &json!({"provider": provider.as_str(),
-                        "credentials": credentials(*provider, &wrong)}),
+                        "credentials": helpcenter_credentials(*provider, &wrong)}),
             )
             .await;
         assert_eq!(res.body["isConnectionSuccessful"], false, "{}", res.text);
@@ -220,7 +204,7 @@ async fn nothing_secret_reaches_the_log_at_trace(backend: Backend) {
         .bearer_auth(&app.api_key)
         .header("x-request-id", &request_id)
         .json(&json!({"provider": "intercom",
-                      "credentials": credentials(fakes::Provider::Intercom, &secret_of(fakes::Provider::Intercom))}))
+                      "credentials": helpcenter_credentials(fakes::Provider::Intercom, &secret_of(fakes::Provider::Intercom))}))
         .send()
         .await
         .unwrap();

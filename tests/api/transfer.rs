@@ -4,11 +4,10 @@
 
 use integrations_cloud_storage::testing::S3sFs;
 use integrations_domain::{Scope, Scopes};
-use integrations_e2e::{Backend, TestApp};
+use integrations_e2e::{helpcenter_credentials, Backend, TestApp};
 use integrations_provider_fakes as fakes;
 use integrations_provider_fakes::{
     Datasets, FakeConfig, FakeHelpCenters, Fault, RateLimitStyle, GOOD_SECRET,
-    KNOWLEDGEOWL_PROJECT, ZENDESK_EMAIL,
 };
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -306,22 +305,10 @@ async fn export_to_s3_and_r2(backend: Backend) {
     app.stop().await;
 }
 
-/// The credentials each fake accepts, as the API takes them.
+/// A create body for `provider` with the secret the fakes accept.
 fn helpcenter(provider: fakes::Provider) -> Value {
-    let credentials = match provider {
-        fakes::Provider::Zendesk => {
-            json!({"username": ZENDESK_EMAIL, "token": GOOD_SECRET, "subdomain": "acme"})
-        }
-        fakes::Provider::Intercom => json!({"token": GOOD_SECRET}),
-        fakes::Provider::Helpscout => json!({"apiKey": GOOD_SECRET}),
-        fakes::Provider::Helpjuice | fakes::Provider::Freshdesk => {
-            json!({"subdomain": "acme", "apiKey": GOOD_SECRET})
-        }
-        fakes::Provider::Knowledgeowl => {
-            json!({"apiKey": GOOD_SECRET, "projectId": KNOWLEDGEOWL_PROJECT})
-        }
-    };
-    json!({"label": provider.as_str(), "provider": provider.as_str(), "credentials": credentials})
+    json!({"label": provider.as_str(), "provider": provider.as_str(),
+           "credentials": helpcenter_credentials(provider, GOOD_SECRET)})
 }
 
 /// Several provider pages for each (the adapters ask for 100 a page, Intercom 250; Help Scout

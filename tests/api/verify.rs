@@ -15,48 +15,38 @@ on_both_backends!(
 /// exact message, a wrong secret gives `invalid_credentials` (and never echoes it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn all_six_help_centers_verify_through_the_api() {
-    use integrations_e2e::mocks::{MockHelpCenters, GOOD_SECRET};
-    let mock = MockHelpCenters::start();
-    let overrides = mock.overrides();
-    let overrides: Vec<(&str, &str)> = overrides.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    use integrations_provider_fakes::{FakeConfig, FakeHelpCenters, Provider, GOOD_SECRET};
+    let fake = FakeHelpCenters::start(FakeConfig::default());
+    let overrides = fake.overrides();
+    let overrides: Vec<(&str, &str)> = overrides
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let app = TestApp::spawn_with(Backend::Sqlite, &overrides).await;
-    let cases = [
-        (
-            "zendesk",
-            json!({"username": ZENDESK_EMAIL, "token": GOOD_SECRET, "subdomain": "acme"}),
-            "token",
-        ),
-        (
-            "intercom",
-            json!({"token": GOOD_SECRET, "region": "eu"}),
-            "token",
-        ),
-        ("helpscout", json!({"apiKey": GOOD_SECRET}), "apiKey"),
-        (
-            "helpjuice",
-            json!({"subdomain": "https://acme.helpjuice.com/en_US", "apiKey": GOOD_SECRET}),
-            "apiKey",
-        ),
-        (
-            "freshdesk",
-            json!({"subdomain": "acme.freshdesk.com", "apiKey": GOOD_SECRET}),
-            "apiKey",
-        ),
-        (
-            "knowledgeowl",
-            json!({"apiKey": GOOD_SECRET, "projectId": "5f1e2d3c4b5a69788796a5b4"}),
-            "apiKey",
-        ),
-    ];
-    for (provider, credentials, secret_field) in cases {
-        let body =
-            json!({"platform": "helpcenter", "provider": provider, "credentials": credentials});
+    for provider in Provider::ALL {
+        let mut credentials = integrations_e2e::helpcenter_credentials(provider, GOOD_SECRET);
+        // The forms a user pastes: a region, a help center's URL instead of its subdomain.
+        match provider {
+            Provider::Intercom => credentials["region"] = json!("eu"),
+            Provider::Helpjuice => {
+                credentials["subdomain"] = json!("https://acme.helpjuice.com/en_US")
+            }
+            Provider::Freshdesk => credentials["subdomain"] = json!("acme.freshdesk.com"),
+            _ => {}
+        }
+        let secret_field = if provider == Provider::Zendesk || provider == Provider::Intercom {
+            "token"
+        } else {
+            "apiKey"
+        };
+        let body = json!({"platform": "helpcenter", "provider": provider.as_str(),
+                          "credentials": credentials});
         let res = app.post("/integration/verify", &body).await;
         assert_eq!(
             res.body,
             json!({"isConnectionSuccessful": true,
                    "message": "The helpcenter credentials has been successfully validated"}),
-            "{provider}: {}",
+            "{provider:?}: {}",
             res.text
         );
         let mut wrong = body.clone();
@@ -64,18 +54,18 @@ async fn all_six_help_centers_verify_through_the_api() {
         let res = app.post("/integration/verify", &wrong).await;
         assert_eq!(
             res.body["isConnectionSuccessful"], false,
-            "{provider}: {}",
+            "{provider:?}: {}",
             res.text
         );
         assert_eq!(
             res.body["reason"], "invalid_credentials",
-            "{provider}: {}",
+            "{provider:?}: {}",
             res.text
         );
-        assert!(!res.text.contains("wrong-secret-456"), "{provider}");
+        assert!(!res.text.contains("wrong-secret-456"), "{provider:?}");
     }
     app.stop().await;
-    mock.stop().await;
+    fake.stop().await;
 }
 
 const S3_KEY: &str = "AKIAE2ETESTKEY000001";

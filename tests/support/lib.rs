@@ -28,6 +28,30 @@ pub enum Backend {
     Postgres,
 }
 
+// ---------- provider credentials ----------
+
+/// The credentials the help-center fakes (`integrations-provider-fakes`) accept for
+/// `provider` with `secret` as its API token or key, as the API takes them.
+pub fn helpcenter_credentials(
+    provider: integrations_provider_fakes::Provider,
+    secret: &str,
+) -> Value {
+    use integrations_provider_fakes::{Provider, KNOWLEDGEOWL_PROJECT, ZENDESK_EMAIL};
+    match provider {
+        Provider::Zendesk => {
+            serde_json::json!({"username": ZENDESK_EMAIL, "token": secret, "subdomain": "acme"})
+        }
+        Provider::Intercom => serde_json::json!({"token": secret}),
+        Provider::Helpscout => serde_json::json!({"apiKey": secret}),
+        Provider::Helpjuice | Provider::Freshdesk => {
+            serde_json::json!({"subdomain": "acme", "apiKey": secret})
+        }
+        Provider::Knowledgeowl => {
+            serde_json::json!({"apiKey": secret, "projectId": KNOWLEDGEOWL_PROJECT})
+        }
+    }
+}
+
 // ---------- log capture ----------
 
 /// What the process logged so far: one buffer in the text format, one in JSON.

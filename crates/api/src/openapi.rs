@@ -1111,6 +1111,43 @@ macro_rules! named_response {
     };
 }
 
+/// Declares a group of the reusable responses (`IntoResponses`), so an operation lists the
+/// answers it shares with others once: `responses((status = 200, …), doc::Refusals)`.
+macro_rules! response_group {
+    ($(#[$doc:meta])* $ty:ident { $($status:literal => $name:ident),* $(,)? }) => {
+        $(#[$doc])*
+        pub struct $ty;
+
+        impl utoipa::IntoResponses for $ty {
+            fn responses() -> BTreeMap<String, RefOr<Response>> {
+                BTreeMap::from([$((
+                    $status.to_owned(),
+                    RefOr::Ref(utoipa::openapi::Ref::from_response_name(stringify!($name))),
+                )),*])
+            }
+        }
+    };
+}
+
+response_group!(
+    /// What any authenticated operation may answer besides its own: 401, 403, 429, 500.
+    Refusals {
+        "401" => Unauthorized,
+        "403" => Forbidden,
+        "429" => RateLimited,
+        "500" => Internal,
+    }
+);
+
+response_group!(
+    /// How an operation that calls a provider fails: 502, 503, 504.
+    ProviderFailures {
+        "502" => ProviderFailed,
+        "503" => ProviderUnavailable,
+        "504" => ProviderTimeout,
+    }
+);
+
 named_response!(
     /// 401.
     Unauthorized,

@@ -4,105 +4,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use actix_web::http::{Method, StatusCode};
 use actix_web::{test, App};
-use integrations_api::limits::{LimitSettings, Limits};
-use integrations_api::metrics::Metrics;
-use integrations_api::{service, Api, ApiConfig, DynAccess, DynIntegrations, DynTransfer};
-use integrations_domain::testing::{
-    CountingEntropy, InMemoryObjects, InMemoryRepository, ReversibleVault, ScriptedCatalogue,
-    ScriptedVerifier,
-};
-use integrations_domain::{
-    AccessService, AccountName, CredentialVault, FailureReason, HelpCenterCatalogue,
-    IntegrationService, IntegrationStore, ObjectStore, Scope, Scopes, TransferService,
-    VerificationFailure,
-};
+use integrations_api::limits::LimitSettings;
+use integrations_api::service;
+use integrations_domain::{FailureReason, Scope, Scopes, VerificationFailure};
 use serde_json::{json, Value};
-use std::sync::Arc;
-use std::time::Duration;
-
-struct Doubles {
-    access: Arc<DynAccess>,
-    integrations: Arc<DynIntegrations>,
-    transfer: Arc<DynTransfer>,
-    verifier: Arc<ScriptedVerifier>,
-    objects: Arc<InMemoryObjects>,
-    catalogue: Arc<ScriptedCatalogue>,
-    repo: Arc<InMemoryRepository>,
-    limits: Arc<Limits>,
-    metrics: Arc<Metrics>,
-}
-
-fn doubles() -> Doubles {
-    doubles_with(LimitSettings {
-        requests_per_minute: 0,
-        outbound_per_minute: 0,
-        outbound_concurrency_per_account: 0,
-    })
-}
-
-fn doubles_with(limits: LimitSettings) -> Doubles {
-    let repo = Arc::new(InMemoryRepository::new());
-    let verifier = Arc::new(ScriptedVerifier::new());
-    let vault = Arc::new(ReversibleVault::default());
-    let objects = Arc::new(InMemoryObjects::new());
-    let catalogue = Arc::new(ScriptedCatalogue::new());
-    let metrics = Arc::new(Metrics::new(None));
-    Doubles {
-        transfer: Arc::new(
-            TransferService::new(
-                repo.clone() as Arc<dyn IntegrationStore>,
-                vault.clone() as Arc<dyn CredentialVault>,
-                objects.clone() as Arc<dyn ObjectStore>,
-                catalogue.clone() as Arc<dyn HelpCenterCatalogue>,
-                1024,
-            )
-            .with_meter(metrics.clone()),
-        ),
-        metrics: metrics.clone(),
-        objects,
-        catalogue,
-        limits: Arc::new(Limits::new(limits)),
-        access: Arc::new(AccessService::new(
-            repo.clone(),
-            Arc::new(CountingEntropy::default()),
-            Duration::ZERO,
-        )),
-        integrations: Arc::new(
-            IntegrationService::new(
-                repo.clone() as Arc<dyn IntegrationStore>,
-                vault as Arc<dyn CredentialVault>,
-                verifier.clone() as Arc<dyn integrations_domain::ConnectionVerifier>,
-            )
-            .with_meter(metrics.clone()),
-        ),
-        verifier,
-        repo,
-    }
-}
-
-impl Doubles {
-    fn api(&self) -> Api {
-        Api {
-            integrations: self.integrations.clone(),
-            transfer: self.transfer.clone(),
-            access: self.access.clone(),
-            limits: self.limits.clone(),
-            metrics: self.metrics.clone(),
-            config: ApiConfig::default(),
-        }
-    }
-
-    async fn key(&self, account: &str, scopes: Scopes) -> String {
-        let (key, _) = self
-            .access
-            .create_key(&AccountName::parse(account).unwrap(), scopes, None)
-            .await
-            .unwrap();
-        key.expose().to_owned()
-    }
-}
+use support::{doubles, doubles_with, Doubles};
 
 /// Sends one request to a fresh app over `d` and returns status, headers and JSON body.
 async fn call(
