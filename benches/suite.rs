@@ -400,6 +400,8 @@ fn server_env(
             "0".into(),
         ),
         ("INTEGRATIONS__LOGGING__FILTER", "warn".into()),
+        // As many database connections as load connections (and as pgbench's clients).
+        ("INTEGRATIONS__DATABASE__MAX_CONNECTIONS", "32".into()),
         (
             "INTEGRATIONS__PROVIDERS__ALLOW_PRIVATE_NETWORKS",
             "true".into(),
@@ -543,10 +545,7 @@ struct Running {
 
 impl Running {
     async fn start(env: &[(String, String)], port: u16) -> Running {
-        let bin = std::env::var("BENCH_SERVER_BIN").map_or_else(
-            |_| workspace_root().join("target/release/integrations"),
-            PathBuf::from,
-        );
+        let bin = server_bin();
         let child = Command::new(&bin)
             .arg("serve")
             .current_dir(workspace_root())
@@ -808,14 +807,68 @@ async fn upload_burst(base: &str, key: &str, s3: &S3sFs, n: usize, pid: u32) -> 
     )
 }
 
+/// How long a revoked key keeps working on the serving instance: `api-key create`, one use
+/// (now in the instance's lookup cache), `api-key revoke` from another process (as from
+/// another replica), then a request every 10 ms until 401.
+async fn revocation_delay(base: &str, env: &[(String, String)]) -> String {
+    let cli = |args: &[&str]| {
+        let out = Command::new(server_bin())
+            .args(args)
+            .current_dir(workspace_root())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .output()
+            .expect("the integrations binary");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    let key = cli(&["api-key", "create", "--account", "bench-revoke"]);
+    let client = reqwest::Client::new();
+    let status = |key: String| {
+        let client = client.clone();
+        let url = format!("{base}/integration");
+        async move {
+            client
+                .get(url)
+                .bearer_auth(key)
+                .send()
+                .await
+                .map_or(0, |r| r.status().as_u16())
+        }
+    };
+    assert_eq!(status(key.clone()).await, 200);
+    cli(&["api-key", "revoke", &key[3..11]]);
+    let revoked = Instant::now();
+    while status(key.clone()).await != 401 {
+        assert!(
+            revoked.elapsed() < Duration::from_secs(60),
+            "the revoked key still works"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    format!(
+        "a key revoked by the CLI answered 401 after {:.2} s (auth.cache_ttl_ms = 2000; target ≤ 5 s)",
+        revoked.elapsed().as_secs_f64()
+    )
+}
+
+fn server_bin() -> PathBuf {
+    std::env::var("BENCH_SERVER_BIN").map_or_else(
+        |_| workspace_root().join("target/release/integrations"),
+        PathBuf::from,
+    )
+}
+
 /// Master-key rotation as an operator runs it beside the serving instance: `keys generate
 /// --out` adds key 2 to the ring file, then `keys rewrap --batch 1000` re-wraps every row;
 /// the rows per second of the second command (its whole run, process start included).
 fn rewrap_run(env: &[(String, String)]) -> String {
-    let bin = std::env::var("BENCH_SERVER_BIN").map_or_else(
-        |_| workspace_root().join("target/release/integrations"),
-        PathBuf::from,
-    );
+    let bin = server_bin();
     let key_file = env
         .iter()
         .find(|(k, _)| k == "INTEGRATIONS__VAULT__MASTER_KEY_FILE")
@@ -974,6 +1027,8 @@ impl Suite {
             }
         }
 
+        let note = revocation_delay(&server.base, &env).await;
+        self.notes.push(format!("{}: {note}", backend.name()));
         if self.args.rewrap {
             let note = rewrap_run(&env);
             self.notes.push(format!("{}: {note}", backend.name()));

@@ -133,10 +133,14 @@ pub fn service(
     >,
 > {
     // `allow`: the methods of the path, for the `Allow` header of a 405.
-    let resource = |path: &str, allow: &'static str| {
-        web::resource(path).default_service(web::to(move || async move {
-            handlers::method_not_allowed(allow)
-        }))
+    // Each resource also carries its template for the metrics (`RouteTemplate`): asking the
+    // router again (`match_pattern`) would run its regular expressions a second time.
+    let resource = |path: &'static str, allow: &'static str| {
+        web::resource(path)
+            .app_data(metrics::RouteTemplate(path))
+            .default_service(web::to(move || async move {
+                handlers::method_not_allowed(allow)
+            }))
     };
     // actix tries resources in this order, and a path with a `{…}` segment is a regular
     // expression: the static paths first (a plain comparison), then the integration's own

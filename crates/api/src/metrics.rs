@@ -18,6 +18,10 @@ use prometheus_client::registry::Registry;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The path template of the resource that answered (set on each resource by `service()`).
+#[derive(Clone, Copy, Debug)]
+pub struct RouteTemplate(pub &'static str);
+
 /// How full the database pool is, read at each scrape.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PoolUsage {
@@ -220,9 +224,9 @@ pub async fn record(
     if let Some(metrics) = metrics {
         let route = res
             .request()
-            .match_pattern()
-            .unwrap_or_else(|| "(unmatched)".to_owned());
-        metrics.request(&method, &route, res.status().as_u16(), started.elapsed());
+            .app_data::<RouteTemplate>()
+            .map_or("(unmatched)", |r| r.0);
+        metrics.request(&method, route, res.status().as_u16(), started.elapsed());
     }
     Ok(res)
 }

@@ -1,6 +1,7 @@
 //! The image import (API.md section 6, "Import from a help center"): what every provider's
-//! article walk shares. Each provider module only knows its own listing and pagination; it
-//! hands each article's HTML to a [`Session`], which does the rest:
+//! article walk shares. Each provider module only knows its own listing and pagination (the
+//! numbered pages of Intercom, Helpjuice and KnowledgeOwl are walked by `providers::numbered`);
+//! it hands each article's HTML to a [`Session`], which does the rest:
 //!
 //! * **Extraction** ([`extract`]): the body is parsed by html5ever (through `scraper`), never
 //!   scanned with patterns. Every `<img src>` of the HTML namespace, in document order; text

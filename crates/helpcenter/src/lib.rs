@@ -5,7 +5,10 @@
 //! # Layout
 //! * `providers`: one client per provider behind the `HelpCenterClient` trait (`verify` and
 //!   `images`), and the registry (`clients!`) keyed by provider. Adding a help center is one
-//!   module there. Each provider module holds its probe and its article listing walk.
+//!   module there. Each provider module implements `HelpCenter`: its credentials' host and
+//!   headers, its probe and what success must prove, and its article listing walk; the
+//!   skeleton around them (`Client`) and the numbered-pages walk three of them share
+//!   (`providers::numbered`) live once.
 //! * `images`: what every import walk shares: HTML extraction (html5ever), URL resolution,
 //!   the position encoding, the call budget ([`CALL_BUDGET`]) and the mapping of answers.
 //! * `http`: the shared async HTTP client (reqwest): the SSRF guard as its resolver, no proxy,

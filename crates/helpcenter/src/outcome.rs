@@ -112,6 +112,26 @@ impl Target {
         }
     }
 
+    /// `Ok` when `value`, the field of a success answer that says who the caller is (a role, a
+    /// kind of user), is one of `allowed`; `insufficient_permissions` with `refused(value)`
+    /// (quoted) when it is another; an unexpected body when it is missing.
+    pub(crate) fn expect_one_of(
+        &self,
+        answer: &Answer,
+        value: Option<&str>,
+        allowed: &[&str],
+        refused: impl FnOnce(String) -> String,
+    ) -> Result<(), VerificationFailure> {
+        match value {
+            Some(v) if allowed.contains(&v) => Ok(()),
+            Some(other) => Err(failure(
+                FailureReason::InsufficientPermissions,
+                refused(self.quote(other)),
+            )),
+            None => Err(self.unexpected_body(answer)),
+        }
+    }
+
     /// No account behind this subdomain.
     pub(crate) fn unknown_account(&self) -> VerificationFailure {
         match &self.subdomain {

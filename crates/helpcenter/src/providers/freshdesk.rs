@@ -9,96 +9,60 @@
 //! position holds the category index and id, the folder index and id (a resume goes straight
 //! to that folder), the articles page, and the article and image.
 
-use async_trait::async_trait;
 use integrations_domain::credentials::freshdesk::FreshdeskCredentials;
-use integrations_domain::{Credentials, ImagePage, Provider, VerificationFailure};
-use integrations_outbound::{ConfigError, ProvidersConfig, UrlTemplate};
-use secrecy::{ExposeSecret, SecretString};
+use integrations_domain::VerificationFailure;
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
-use super::{basic, scrubber, template, wrong_provider, ClientSettings, HelpCenterClient, SMALL_BODY};
-use crate::http::{Answer, Http, Request};
+use super::{Connection, HelpCenter, Walked};
+use crate::http::Answer;
 use crate::images::{self, Id, Listed, Session, Slot};
 use crate::outcome::{StatusMessages, Target};
 
 /// Freshdesk's largest `per_page`.
 const PER_PAGE: u32 = 100;
 
-pub(crate) struct Freshdesk {
-    base: UrlTemplate,
-}
+pub(crate) struct Freshdesk;
 
-impl ClientSettings for Freshdesk {
-    const PROVIDER: Provider = Provider::Freshdesk;
-    const SETTINGS: &'static [&'static str] = &["base_url"];
+impl HelpCenter for Freshdesk {
+    credentials!(Freshdesk, FreshdeskCredentials);
+    const PER_ACCOUNT: bool = true;
+    const PROBE: &'static str = "/api/v2/agents/me";
+    type At = At;
 
-    fn build(config: &ProvidersConfig) -> Result<Self, ConfigError> {
-        Ok(Self {
-            base: template(config, Self::PROVIDER, "base_url", true)?,
-        })
-    }
-}
-
-impl Freshdesk {
-    /// The target and the `Authorization` value of `c`.
-    fn connect(
-        &self,
-        c: &FreshdeskCredentials,
-    ) -> Result<(Target, SecretString), VerificationFailure> {
+    fn connect(c: &FreshdeskCredentials) -> Result<Connection<'_>, VerificationFailure> {
         let key = c.api_key.expose_secret();
-        let target = Target::new(
-            Self::PROVIDER,
-            &self.base,
-            Some(c.subdomain.as_str()),
-            scrubber(&c.api_key, Some(key)),
-        )?;
-        Ok((target, basic(key, "X")))
+        Ok(Connection::basic(&c.api_key, key, "X").account(c.subdomain.as_str()))
     }
-}
 
-#[async_trait]
-impl HelpCenterClient for Freshdesk {
-    async fn verify(
-        &self,
-        http: &Http,
-        credentials: &Credentials,
+    fn interpret(
+        c: &FreshdeskCredentials,
+        target: &Target,
+        answer: &Answer,
     ) -> Result<(), VerificationFailure> {
-        let Credentials::Freshdesk(c) = credentials else {
-            return Err(wrong_provider(Self::PROVIDER, credentials));
-        };
-        let (target, authorization) = self.connect(c)?;
-        let request = Request {
-            url: target.url("/api/v2/agents/me"),
-            authorization: Some(authorization),
-            headers: Vec::new(),
-            body_limit: SMALL_BODY,
-        };
-        let answer = target.send(http, &request).await?;
-        interpret(&target, &answer)
+        target.expect_ok(answer, || StatusMessages {
+            forbidden: "Freshdesk accepted the API key but denied access to the current agent (the agent may lack permission, API access may not be enabled on the plan, or the account is locked after failed logins).".to_owned(),
+            ..Self::import_messages(c, target)
+        })?;
+        match answer.json() {
+            Some(json) if json.get("id").is_some_and(|id| !id.is_null()) => Ok(()),
+            _ => Err(target.unexpected_body(answer)),
+        }
     }
 
-    async fn images(
-        &self,
-        http: &Http,
-        credentials: &Credentials,
-        position: Option<&[u8]>,
-        limit: u32,
-    ) -> Result<ImagePage, VerificationFailure> {
-        let Credentials::Freshdesk(c) = credentials else {
-            return Err(wrong_provider(Self::PROVIDER, credentials));
-        };
-        let mut at: At = images::decode(Self::PROVIDER, position)?.unwrap_or_default();
-        let (target, authorization) = self.connect(c)?;
-        let messages = import_messages(&target);
-        let mut s = Session::new(
-            http,
-            Self::PROVIDER,
-            target,
-            authorization,
-            Vec::new(),
-            messages,
-            limit,
-        )?;
+    fn import_messages(_: &FreshdeskCredentials, target: &Target) -> StatusMessages {
+        let host = &target.host;
+        StatusMessages {
+            unauthorized: format!(
+                "Freshdesk did not accept the API key for {host}. Use the key from Profile settings > View API key of an agent of this helpdesk."
+            ),
+            forbidden: "Freshdesk accepted the API key but refused to list the knowledge base (the agent may lack permission to view solutions, or the feature is not enabled).".to_owned(),
+            not_found: String::new(),
+            fixed_wait: None,
+        }
+    }
+
+    async fn walk(s: &mut Session<'_>, _: &FreshdeskCredentials, mut at: At) -> Walked<At> {
         // The lists read during this call: the categories, and one category's folders.
         let mut categories: Option<Vec<String>> = None;
         let mut folders: Option<(String, Vec<String>)> = None;
@@ -111,7 +75,7 @@ impl HelpCenterClient for Freshdesk {
                         Some(list) => list,
                         None => {
                             if !s.may_call() {
-                                return s.finish(Some(&at));
+                                return Ok(Some(at));
                             }
                             let all: Option<Vec<Container>> = s
                                 .get_or_no_content("/api/v2/solutions/categories", "category list")
@@ -120,7 +84,7 @@ impl HelpCenterClient for Freshdesk {
                         }
                     };
                     let Some(id) = list.get(at.c as usize) else {
-                        return s.finish(None::<&At>);
+                        return Ok(None);
                     };
                     at.category = Some(id.clone());
                     at.f = 0;
@@ -138,7 +102,7 @@ impl HelpCenterClient for Freshdesk {
                         Some((of, list)) if *of == category => list,
                         _ => {
                             if !s.may_call() {
-                                return s.finish(Some(&at));
+                                return Ok(Some(at));
                             }
                             let all: Option<Vec<Container>> = s
                                 .get_or_no_content(
@@ -170,7 +134,7 @@ impl HelpCenterClient for Freshdesk {
 
             // Its articles page.
             if !s.may_call() {
-                return s.finish(Some(&at));
+                return Ok(Some(at));
             }
             let page_number = at.page.to_string();
             let per_page = PER_PAGE.to_string();
@@ -186,7 +150,7 @@ impl HelpCenterClient for Freshdesk {
             let articles: Vec<Listed> = page.into_iter().map(Article::listed).collect();
             if let Some(slot) = s.page(&articles, at.slot) {
                 at.slot = slot;
-                return s.finish(Some(&at));
+                return Ok(Some(at));
             }
             if count < PER_PAGE as usize {
                 // A short page ends the folder: on to the next one.
@@ -212,7 +176,7 @@ fn ids(list: Option<Vec<Container>>) -> Vec<String> {
 /// Where an import stands.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct At {
+pub(crate) struct At {
     /// The category's index in the list and its id (`None`: take category `c` of the list).
     c: u32,
     category: Option<String>,
@@ -260,33 +224,5 @@ impl Article {
             url: None,
             html: self.description,
         }
-    }
-}
-
-fn import_messages(target: &Target) -> StatusMessages {
-    let host = &target.host;
-    StatusMessages {
-        unauthorized: format!(
-            "Freshdesk did not accept the API key for {host}. Use the key from Profile settings > View API key of an agent of this helpdesk."
-        ),
-        forbidden: "Freshdesk accepted the API key but refused to list the knowledge base (the agent may lack permission to view solutions, or the feature is not enabled).".to_owned(),
-        not_found: String::new(),
-        fixed_wait: None,
-    }
-}
-
-fn interpret(target: &Target, answer: &Answer) -> Result<(), VerificationFailure> {
-    let host = &target.host;
-    target.expect_ok(answer, || StatusMessages {
-        unauthorized: format!(
-            "Freshdesk did not accept the API key for {host}. Use the key from Profile settings > View API key of an agent of this helpdesk."
-        ),
-        forbidden: "Freshdesk accepted the API key but denied access to the current agent (the agent may lack permission, API access may not be enabled on the plan, or the account is locked after failed logins).".to_owned(),
-        not_found: String::new(),
-        fixed_wait: None,
-    })?;
-    match answer.json() {
-        Some(json) if json.get("id").is_some_and(|id| !id.is_null()) => Ok(()),
-        _ => Err(target.unexpected_body(answer)),
     }
 }

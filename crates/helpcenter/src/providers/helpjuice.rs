@@ -19,58 +19,62 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use integrations_domain::credentials::helpjuice::HelpjuiceCredentials;
-use integrations_domain::{Credentials, FailureReason, ImagePage, Provider, VerificationFailure};
-use integrations_outbound::{ConfigError, ProvidersConfig, UrlTemplate};
+use integrations_domain::{FailureReason, VerificationFailure};
 use serde::de::IgnoredAny;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::{scrubber, template, wrong_provider, ClientSettings, HelpCenterClient, SMALL_BODY};
+use super::numbered::{self, At, NumberedPages, Page, PageCount};
+use super::{scrubber, Connection, HelpCenter, Walked};
 use crate::http::{Answer, Http, Request};
-use crate::images::{self, Id, Listed, Session, Slot};
+use crate::images::{Id, Listed, Session};
 use crate::outcome::{StatusMessages, Target};
 
 pub(crate) const RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
-const PATH: &str = "/api/v3/settings/account";
-/// Articles per page (the maximum is 1000: see the module docs for why not).
-const LIMIT: u32 = 100;
 
-pub(crate) struct Helpjuice {
-    base: UrlTemplate,
-}
+pub(crate) struct Helpjuice;
 
-impl ClientSettings for Helpjuice {
-    const PROVIDER: Provider = Provider::Helpjuice;
-    const SETTINGS: &'static [&'static str] = &["base_url"];
+impl HelpCenter for Helpjuice {
+    credentials!(Helpjuice, HelpjuiceCredentials);
+    const PER_ACCOUNT: bool = true;
+    const PROBE: &'static str = "/api/v3/settings/account";
+    type At = At;
 
-    fn build(config: &ProvidersConfig) -> Result<Self, ConfigError> {
-        Ok(Self {
-            base: template(config, Self::PROVIDER, "base_url", true)?,
-        })
+    /// The account's host and the raw key as `Authorization` (no scheme).
+    fn connect(c: &HelpjuiceCredentials) -> Result<Connection<'_>, VerificationFailure> {
+        Ok(
+            Connection::new(scrubber(&c.api_key, None), c.api_key.clone())
+                .account(c.subdomain.as_str()),
+        )
     }
-}
 
-#[async_trait]
-impl HelpCenterClient for Helpjuice {
-    async fn verify(&self, http: &Http, credentials: &Credentials) -> Result<(), VerificationFailure> {
-        let Credentials::Helpjuice(c) = credentials else {
-            return Err(wrong_provider(Self::PROVIDER, credentials));
-        };
-        let target = self.target(c)?;
-        let request = Request {
-            url: target.url(PATH),
-            authorization: Some(c.api_key.clone()),
-            headers: Vec::new(),
-            body_limit: SMALL_BODY,
-        };
-        let answer = target.send(http, &request).await?;
-        interpret(&target, &answer)?;
+    fn interpret(
+        c: &HelpjuiceCredentials,
+        target: &Target,
+        answer: &Answer,
+    ) -> Result<(), VerificationFailure> {
+        target.expect_ok(answer, || StatusMessages {
+            forbidden: format!(
+                "Helpjuice refused the API key for {} (it may be invalid, or not allowed to read the account settings).",
+                target.host
+            ),
+            ..Self::import_messages(c, target)
+        })?;
+        match answer.json() {
+            Some(json) if json.is_object() => Ok(()),
+            _ => Err(target.unexpected_body(answer)),
+        }
+    }
 
-        // Control call without any key: it must be refused, or the key proved nothing.
+    /// The probe again without any key: it must be refused, or the key proved nothing.
+    async fn confirm(
+        http: &Http,
+        target: &Target,
+        probe: Request,
+    ) -> Result<(), VerificationFailure> {
         let control = Request {
             authorization: None,
-            ..request
+            ..probe
         };
         let anonymous = target.send(http, &control).await?;
         if (200..300).contains(&anonymous.status) {
@@ -85,99 +89,49 @@ impl HelpCenterClient for Helpjuice {
         Ok(())
     }
 
-    async fn images(
-        &self,
-        http: &Http,
-        credentials: &Credentials,
-        position: Option<&[u8]>,
-        limit: u32,
-    ) -> Result<ImagePage, VerificationFailure> {
-        let Credentials::Helpjuice(c) = credentials else {
-            return Err(wrong_provider(Self::PROVIDER, credentials));
-        };
-        let mut at: At = images::decode(Self::PROVIDER, position)?.unwrap_or_default();
-        let target = self.target(c)?;
-        let messages = import_messages(&target);
-        let mut s = Session::new(
-            http,
-            Self::PROVIDER,
-            target,
-            c.api_key.clone(),
-            Vec::new(),
-            messages,
-            limit,
-        )?;
-        loop {
-            if !s.may_call() {
-                return s.finish(Some(&at));
-            }
-            let page_number = at.page.to_string();
-            let per_page = LIMIT.to_string();
-            let q = images::query(&[("page", &page_number), ("limit", &per_page)]);
-            let page: ListPage = s
-                .get(&format!("/api/v3/articles?{q}"), "article list")
-                .await?;
-            let count = page.articles.len();
-            let articles: Vec<Listed> = page.articles.into_iter().map(Article::listed).collect();
-            if let Some(slot) = s.page(&articles, at.slot) {
-                at.slot = slot;
-                return s.finish(Some(&at));
-            }
-            let more = match page.meta.and_then(|m| m.total_pages) {
-                Some(total) => at.page < total,
-                None => count >= LIMIT as usize,
-            };
-            if !more || count == 0 {
-                return s.finish(None::<&At>);
-            }
-            at = At {
-                page: at.page.saturating_add(1),
-                slot: Slot::default(),
-            };
-            s.moved();
+    fn import_messages(_: &HelpjuiceCredentials, target: &Target) -> StatusMessages {
+        StatusMessages {
+            unauthorized: format!(
+                "Helpjuice did not accept the API key for {}. Use the key from Settings > API Credentials.",
+                target.host
+            ),
+            forbidden: format!(
+                "Helpjuice refused the API key for {} (it may be invalid, or not allowed to read articles).",
+                target.host
+            ),
+            not_found: String::new(),
+            fixed_wait: Some(RATE_LIMIT_WAIT),
         }
+    }
+
+    async fn walk(s: &mut Session<'_>, c: &HelpjuiceCredentials, at: At) -> Walked<At> {
+        numbered::walk::<Self>(s, c, at).await
     }
 }
 
-impl Helpjuice {
-    fn target(&self, c: &HelpjuiceCredentials) -> Result<Target, VerificationFailure> {
-        Target::new(
-            Self::PROVIDER,
-            &self.base,
-            Some(c.subdomain.as_str()),
-            scrubber(&c.api_key, None),
-        )
-    }
-}
+impl NumberedPages for Helpjuice {
+    const ARTICLES: &'static str = "/api/v3/articles";
+    /// Articles per page (the maximum is 1000: see the module docs for why not).
+    const PER_PAGE: (&'static str, u32) = ("limit", 100);
+    type List = ListPage;
 
-/// Where an import stands: the page number (from 1), and the article and image on it.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct At {
-    page: u32,
-    slot: Slot,
-}
-
-impl Default for At {
-    fn default() -> Self {
-        Self {
-            page: 1,
-            slot: Slot::default(),
-        }
+    fn page(
+        _: &HelpjuiceCredentials,
+        _: &Target,
+        list: ListPage,
+    ) -> Result<Page, VerificationFailure> {
+        Ok(Page {
+            articles: list.articles.into_iter().map(Article::listed).collect(),
+            total_pages: list.meta.and_then(|m| m.total_pages),
+        })
     }
 }
 
 #[derive(Deserialize)]
-struct ListPage {
+pub(crate) struct ListPage {
     articles: Vec<Article>,
     #[serde(default)]
-    meta: Option<Meta>,
-}
-
-#[derive(Deserialize)]
-struct Meta {
-    #[serde(default)]
-    total_pages: Option<u32>,
+    meta: Option<PageCount>,
 }
 
 #[derive(Deserialize)]
@@ -220,40 +174,5 @@ impl Article {
             url: self.url,
             html,
         }
-    }
-}
-
-fn import_messages(target: &Target) -> StatusMessages {
-    StatusMessages {
-        unauthorized: format!(
-            "Helpjuice did not accept the API key for {}. Use the key from Settings > API Credentials.",
-            target.host
-        ),
-        forbidden: format!(
-            "Helpjuice refused the API key for {} (it may be invalid, or not allowed to read articles).",
-            target.host
-        ),
-        not_found: String::new(),
-        fixed_wait: Some(RATE_LIMIT_WAIT),
-    }
-}
-
-
-fn interpret(target: &Target, answer: &Answer) -> Result<(), VerificationFailure> {
-    target.expect_ok(answer, || StatusMessages {
-        unauthorized: format!(
-            "Helpjuice did not accept the API key for {}. Use the key from Settings > API Credentials.",
-            target.host
-        ),
-        forbidden: format!(
-            "Helpjuice refused the API key for {} (it may be invalid, or not allowed to read the account settings).",
-            target.host
-        ),
-        not_found: String::new(),
-        fixed_wait: Some(RATE_LIMIT_WAIT),
-    })?;
-    match answer.json() {
-        Some(json) if json.is_object() => Ok(()),
-        _ => Err(target.unexpected_body(answer)),
     }
 }

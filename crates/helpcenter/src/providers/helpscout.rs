@@ -11,97 +11,58 @@
 //! collections page and index and the collection's id (a resume goes straight to that
 //! collection), its articles page, and the article and image.
 
-use async_trait::async_trait;
 use integrations_domain::credentials::helpscout::HelpscoutCredentials;
-use integrations_domain::{Credentials, ImagePage, Provider, VerificationFailure};
-use integrations_outbound::{ConfigError, ProvidersConfig, UrlTemplate};
-use secrecy::{ExposeSecret, SecretString};
+use integrations_domain::VerificationFailure;
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
-use super::{
-    basic, scrubber, template, wrong_provider, ClientSettings, HelpCenterClient, SMALL_BODY,
-};
-use crate::http::{Answer, Http, Request};
+use super::{Connection, HelpCenter, Walked};
+use crate::http::Answer;
 use crate::images::{self, Id, Listed, Session};
 use crate::outcome::{StatusMessages, Target};
 
 /// Help Scout's largest `pageSize`.
 const PAGE_SIZE: &str = "100";
 
-pub(crate) struct Helpscout {
-    base: UrlTemplate,
-}
+pub(crate) struct Helpscout;
 
-impl ClientSettings for Helpscout {
-    const PROVIDER: Provider = Provider::Helpscout;
-    const SETTINGS: &'static [&'static str] = &["base_url"];
+impl HelpCenter for Helpscout {
+    credentials!(Helpscout, HelpscoutCredentials);
+    const PER_ACCOUNT: bool = false;
+    const PROBE: &'static str = "/v1/sites";
+    type At = At;
 
-    fn build(config: &ProvidersConfig) -> Result<Self, ConfigError> {
-        Ok(Self {
-            base: template(config, Self::PROVIDER, "base_url", false)?,
-        })
-    }
-}
-
-impl Helpscout {
-    /// The target and the `Authorization` value of `c`.
-    fn connect(
-        &self,
-        c: &HelpscoutCredentials,
-    ) -> Result<(Target, SecretString), VerificationFailure> {
+    fn connect(c: &HelpscoutCredentials) -> Result<Connection<'_>, VerificationFailure> {
         let key = c.api_key.expose_secret();
-        let target = Target::new(
-            Self::PROVIDER,
-            &self.base,
-            None,
-            scrubber(&c.api_key, Some(key)),
-        )?;
-        Ok((target, basic(key, "X")))
+        Ok(Connection::basic(&c.api_key, key, "X"))
     }
-}
 
-#[async_trait]
-impl HelpCenterClient for Helpscout {
-    async fn verify(
-        &self,
-        http: &Http,
-        credentials: &Credentials,
+    fn interpret(
+        c: &HelpscoutCredentials,
+        target: &Target,
+        answer: &Answer,
     ) -> Result<(), VerificationFailure> {
-        let Credentials::Helpscout(c) = credentials else {
-            return Err(wrong_provider(Self::PROVIDER, credentials));
-        };
-        let (target, authorization) = self.connect(c)?;
-        let request = Request {
-            url: target.url("/v1/sites"),
-            authorization: Some(authorization),
-            headers: Vec::new(),
-            body_limit: SMALL_BODY,
-        };
-        let answer = target.send(http, &request).await?;
-        interpret(&target, &answer)
+        target.expect_ok(answer, || StatusMessages {
+            forbidden: "Help Scout accepted the Docs API key but its owner may not read Docs sites (the permission \"Docs: Create new, edit settings & Collections\" is needed).".to_owned(),
+            not_found: "Help Scout found no Docs sites for this API key (is Docs enabled on the account?).".to_owned(),
+            ..Self::import_messages(c, target)
+        })?;
+        match answer.json() {
+            Some(json) if json.get("sites").is_some_and(|s| s.is_object()) => Ok(()),
+            _ => Err(target.unexpected_body(answer)),
+        }
     }
 
-    async fn images(
-        &self,
-        http: &Http,
-        credentials: &Credentials,
-        position: Option<&[u8]>,
-        limit: u32,
-    ) -> Result<ImagePage, VerificationFailure> {
-        let Credentials::Helpscout(c) = credentials else {
-            return Err(wrong_provider(Self::PROVIDER, credentials));
-        };
-        let mut at: At = images::decode(Self::PROVIDER, position)?.unwrap_or_default();
-        let (target, authorization) = self.connect(c)?;
-        let mut s = Session::new(
-            http,
-            Self::PROVIDER,
-            target,
-            authorization,
-            Vec::new(),
-            import_messages(),
-            limit,
-        )?;
+    fn import_messages(_: &HelpscoutCredentials, _: &Target) -> StatusMessages {
+        StatusMessages {
+            unauthorized: "Help Scout did not accept the Docs API key. Use the Docs API key from Your Profile > Authentication > API Keys (a Mailbox API token does not work here).".to_owned(),
+            forbidden: "Help Scout accepted the Docs API key but its owner may not read the Docs collections and articles.".to_owned(),
+            not_found: "Help Scout found no such Docs collection or article for this API key (it may have been deleted during the import).".to_owned(),
+            fixed_wait: None,
+        }
+    }
+
+    async fn walk(s: &mut Session<'_>, _: &HelpscoutCredentials, mut at: At) -> Walked<At> {
         // The collections page read during this call, if any: (page number, ids, pages).
         let mut collections: Option<(u32, Vec<String>, u32)> = None;
         loop {
@@ -113,11 +74,12 @@ impl HelpCenterClient for Helpscout {
                         Some(list) if list.0 == at.cp => list,
                         _ => {
                             if !s.may_call() {
-                                return s.finish(Some(&at));
+                                return Ok(Some(at));
                             }
                             let q = images::query(&[("page", &at.cp.to_string())]);
-                            let page: CollectionsPage =
-                                s.get(&format!("/v1/collections?{q}"), "collection list").await?;
+                            let page: CollectionsPage = s
+                                .get(&format!("/v1/collections?{q}"), "collection list")
+                                .await?;
                             let ids = page
                                 .collections
                                 .items
@@ -141,7 +103,7 @@ impl HelpCenterClient for Helpscout {
                             s.moved();
                             continue;
                         }
-                        None => return s.finish(None::<&At>),
+                        None => return Ok(None),
                     }
                 }
             };
@@ -149,7 +111,7 @@ impl HelpCenterClient for Helpscout {
 
             // Its articles page.
             if !s.may_call() {
-                return s.finish(Some(&at));
+                return Ok(Some(at));
             }
             let q = images::query(&[("page", &at.ap.to_string()), ("pageSize", PAGE_SIZE)]);
             let page: ArticlesPage = s
@@ -166,7 +128,7 @@ impl HelpCenterClient for Helpscout {
                 at.a = u32::try_from(a).unwrap_or(u32::MAX);
                 at.i = if a == start { start_image } else { 0 };
                 if !s.may_call() {
-                    return s.finish(Some(&at));
+                    return Ok(Some(at));
                 }
                 let id = r.id.into_string();
                 let path = format!("/v1/articles/{}", images::path_segment(s.target(), &id)?);
@@ -179,7 +141,7 @@ impl HelpCenterClient for Helpscout {
                 };
                 if let Some(i) = s.article(&article, at.i) {
                     at.i = i;
-                    return s.finish(Some(&at));
+                    return Ok(Some(at));
                 }
             }
             if at.ap < pages && count > 0 {
@@ -200,7 +162,7 @@ impl HelpCenterClient for Helpscout {
 /// Where an import stands.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct At {
+pub(crate) struct At {
     /// The collections page (from 1) and the collection's index on it.
     cp: u32,
     c: u32,
@@ -274,26 +236,4 @@ struct Article {
     public_url: Option<String>,
     #[serde(default)]
     text: Option<String>,
-}
-
-fn import_messages() -> StatusMessages {
-    StatusMessages {
-        unauthorized: "Help Scout did not accept the Docs API key. Use the Docs API key from Your Profile > Authentication > API Keys (a Mailbox API token does not work here).".to_owned(),
-        forbidden: "Help Scout accepted the Docs API key but its owner may not read the Docs collections and articles.".to_owned(),
-        not_found: "Help Scout found no such Docs collection or article for this API key (it may have been deleted during the import).".to_owned(),
-        fixed_wait: None,
-    }
-}
-
-fn interpret(target: &Target, answer: &Answer) -> Result<(), VerificationFailure> {
-    target.expect_ok(answer, || StatusMessages {
-        unauthorized: "Help Scout did not accept the Docs API key. Use the Docs API key from Your Profile > Authentication > API Keys (a Mailbox API token does not work here).".to_owned(),
-        forbidden: "Help Scout accepted the Docs API key but its owner may not read Docs sites (the permission \"Docs: Create new, edit settings & Collections\" is needed).".to_owned(),
-        not_found: "Help Scout found no Docs sites for this API key (is Docs enabled on the account?).".to_owned(),
-        fixed_wait: None,
-    })?;
-    match answer.json() {
-        Some(json) if json.get("sites").is_some_and(|s| s.is_object()) => Ok(()),
-        _ => Err(target.unexpected_body(answer)),
-    }
 }

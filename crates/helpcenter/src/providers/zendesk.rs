@@ -10,17 +10,13 @@
 //! Body `body`, public address `html_url`. The position holds the cursor of the current page
 //! (`None`: the first), the article and the image.
 
-use async_trait::async_trait;
 use integrations_domain::credentials::zendesk::ZendeskCredentials;
-use integrations_domain::{Credentials, FailureReason, ImagePage, Provider, VerificationFailure};
-use integrations_outbound::{ConfigError, ProvidersConfig, UrlTemplate};
-use secrecy::{ExposeSecret, SecretString};
+use integrations_domain::{FailureReason, VerificationFailure};
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
-use super::{
-    basic, scrubber, template, wrong_provider, ClientSettings, HelpCenterClient, SMALL_BODY,
-};
-use crate::http::{Answer, Http, Request};
+use super::{Connection, HelpCenter, Walked};
+use crate::http::Answer;
 use crate::images::{self, Id, Listed, Session, Slot};
 use crate::outcome::{StatusMessages, Target};
 
@@ -28,84 +24,71 @@ const ARTICLES: &str = "/api/v2/help_center/articles.json";
 /// Zendesk's largest `page[size]`.
 const PAGE_SIZE: &str = "100";
 
-pub(crate) struct Zendesk {
-    base: UrlTemplate,
-}
+pub(crate) struct Zendesk;
 
-impl ClientSettings for Zendesk {
-    const PROVIDER: Provider = Provider::Zendesk;
-    const SETTINGS: &'static [&'static str] = &["base_url"];
+impl HelpCenter for Zendesk {
+    credentials!(Zendesk, ZendeskCredentials);
+    const PER_ACCOUNT: bool = true;
+    const PROBE: &'static str = "/api/v2/users/me.json";
+    type At = At;
 
-    fn build(config: &ProvidersConfig) -> Result<Self, ConfigError> {
-        Ok(Self {
-            base: template(config, Self::PROVIDER, "base_url", true)?,
+    fn connect(c: &ZendeskCredentials) -> Result<Connection<'_>, VerificationFailure> {
+        let user = format!("{}/token", c.username.as_str());
+        Ok(Connection::basic(&c.token, &user, c.token.expose_secret())
+            .account(c.subdomain.as_str()))
+    }
+
+    fn interpret(
+        c: &ZendeskCredentials,
+        target: &Target,
+        answer: &Answer,
+    ) -> Result<(), VerificationFailure> {
+        let email = c.username.as_str();
+        target.expect_ok(answer, || StatusMessages {
+            forbidden: format!(
+                "Zendesk accepted the API token for \"{email}\" but denied access to the current user; an agent or admin account is needed."
+            ),
+            ..Self::import_messages(c, target)
+        })?;
+        let Some(json) = answer.json() else {
+            return Err(target.unexpected_body(answer));
+        };
+        let Some(user) = json.get("user").filter(|u| u.is_object()) else {
+            return Err(target.unexpected_body(answer));
+        };
+        let id_present = user.get("id").is_some_and(|id| !id.is_null());
+        if !id_present {
+            return Err(VerificationFailure::new(
+                FailureReason::InvalidCredentials,
+                format!(
+                    "Zendesk did not accept the e-mail address \"{email}\" with this API token: it answered as an anonymous user. Check the e-mail, that the token is active, and that token access is enabled in the Admin Center."
+                ),
+            ));
+        }
+        let role = user.get("role").and_then(|r| r.as_str());
+        target.expect_one_of(answer, role, &["agent", "admin"], |role| {
+            format!("The Zendesk user \"{email}\" has the role \"{role}\"; an agent or admin is needed.")
         })
     }
-}
 
-impl Zendesk {
-    /// The target and the `Authorization` value of `c`.
-    fn connect(
-        &self,
-        c: &ZendeskCredentials,
-    ) -> Result<(Target, SecretString), VerificationFailure> {
-        let user = format!("{}/token", c.username.as_str());
-        let target = Target::new(
-            Self::PROVIDER,
-            &self.base,
-            Some(c.subdomain.as_str()),
-            scrubber(&c.token, Some(&user)),
-        )?;
-        Ok((target, basic(&user, c.token.expose_secret())))
-    }
-}
-
-#[async_trait]
-impl HelpCenterClient for Zendesk {
-    async fn verify(
-        &self,
-        http: &Http,
-        credentials: &Credentials,
-    ) -> Result<(), VerificationFailure> {
-        let Credentials::Zendesk(c) = credentials else {
-            return Err(wrong_provider(Self::PROVIDER, credentials));
-        };
-        let (target, authorization) = self.connect(c)?;
-        let request = Request {
-            url: target.url("/api/v2/users/me.json"),
-            authorization: Some(authorization),
-            headers: Vec::new(),
-            body_limit: SMALL_BODY,
-        };
-        let answer = target.send(http, &request).await?;
-        interpret(&target, c.username.as_str(), &answer)
+    fn import_messages(c: &ZendeskCredentials, _: &Target) -> StatusMessages {
+        let email = c.username.as_str();
+        StatusMessages {
+            unauthorized: format!(
+                "Zendesk did not accept the e-mail address \"{email}\" with this API token. Check the e-mail, that the token is active, and that token access is enabled in the Admin Center."
+            ),
+            forbidden: format!(
+                "Zendesk accepted the API token for \"{email}\" but refused to list the Help Center articles."
+            ),
+            not_found: String::new(),
+            fixed_wait: None,
+        }
     }
 
-    async fn images(
-        &self,
-        http: &Http,
-        credentials: &Credentials,
-        position: Option<&[u8]>,
-        limit: u32,
-    ) -> Result<ImagePage, VerificationFailure> {
-        let Credentials::Zendesk(c) = credentials else {
-            return Err(wrong_provider(Self::PROVIDER, credentials));
-        };
-        let mut at: At = images::decode(Self::PROVIDER, position)?.unwrap_or_default();
-        let (target, authorization) = self.connect(c)?;
-        let messages = import_messages(c.username.as_str());
-        let mut s = Session::new(
-            http,
-            Self::PROVIDER,
-            target,
-            authorization,
-            Vec::new(),
-            messages,
-            limit,
-        )?;
+    async fn walk(s: &mut Session<'_>, _: &ZendeskCredentials, mut at: At) -> Walked<At> {
         loop {
             if !s.may_call() {
-                return s.finish(Some(&at));
+                return Ok(Some(at));
             }
             let mut q = vec![("page[size]", PAGE_SIZE)];
             if let Some(after) = &at.after {
@@ -117,10 +100,10 @@ impl HelpCenterClient for Zendesk {
             let articles: Vec<Listed> = page.articles.into_iter().map(Article::listed).collect();
             if let Some(slot) = s.page(&articles, at.slot) {
                 at.slot = slot;
-                return s.finish(Some(&at));
+                return Ok(Some(at));
             }
             if !page.meta.has_more || articles.is_empty() {
-                return s.finish(None::<&At>);
+                return Ok(None);
             }
             let next = images::cursor(s.target(), page.meta.after_cursor)?;
             if at.after.as_deref() == Some(next.as_str()) {
@@ -142,7 +125,7 @@ impl HelpCenterClient for Zendesk {
 /// and the article and image on it.
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct At {
+pub(crate) struct At {
     after: Option<String>,
     slot: Slot,
 }
@@ -180,57 +163,5 @@ impl Article {
             url: self.html_url,
             html: self.body,
         }
-    }
-}
-
-fn import_messages(email: &str) -> StatusMessages {
-    StatusMessages {
-        unauthorized: format!(
-            "Zendesk did not accept the e-mail address \"{email}\" with this API token. Check the e-mail, that the token is active, and that token access is enabled in the Admin Center."
-        ),
-        forbidden: format!(
-            "Zendesk accepted the API token for \"{email}\" but refused to list the Help Center articles."
-        ),
-        not_found: String::new(),
-        fixed_wait: None,
-    }
-}
-
-fn interpret(target: &Target, email: &str, answer: &Answer) -> Result<(), VerificationFailure> {
-    target.expect_ok(answer, || StatusMessages {
-        unauthorized: format!(
-            "Zendesk did not accept the e-mail address \"{email}\" with this API token. Check the e-mail, that the token is active, and that token access is enabled in the Admin Center."
-        ),
-        forbidden: format!(
-            "Zendesk accepted the API token for \"{email}\" but denied access to the current user; an agent or admin account is needed."
-        ),
-        not_found: String::new(),
-        fixed_wait: None,
-    })?;
-    let Some(json) = answer.json() else {
-        return Err(target.unexpected_body(answer));
-    };
-    let Some(user) = json.get("user").filter(|u| u.is_object()) else {
-        return Err(target.unexpected_body(answer));
-    };
-    let id_present = user.get("id").is_some_and(|id| !id.is_null());
-    if !id_present {
-        return Err(VerificationFailure::new(
-            FailureReason::InvalidCredentials,
-            format!(
-                "Zendesk did not accept the e-mail address \"{email}\" with this API token: it answered as an anonymous user. Check the e-mail, that the token is active, and that token access is enabled in the Admin Center."
-            ),
-        ));
-    }
-    match user.get("role").and_then(|r| r.as_str()) {
-        Some("agent") | Some("admin") => Ok(()),
-        Some(role) => Err(VerificationFailure::new(
-            FailureReason::InsufficientPermissions,
-            format!(
-                "The Zendesk user \"{email}\" has the role \"{}\"; an agent or admin is needed.",
-                target.quote(role)
-            ),
-        )),
-        None => Err(target.unexpected_body(answer)),
     }
 }
