@@ -717,6 +717,14 @@ async fn upload_burst(base: &str, key: &str, s3: &S3sFs, n: usize, pid: u32) -> 
     let direct = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::Config::builder()
             .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            // The same HTTP client the service's adapter is built on (rustls, ring).
+            .http_client(
+                aws_smithy_http_client::Builder::new()
+                    .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                        aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+                    ))
+                    .build_https(),
+            )
             .credentials_provider(aws_sdk_s3::config::Credentials::new(
                 UPLOAD_KEY,
                 UPLOAD_SECRET,
@@ -748,14 +756,28 @@ async fn upload_burst(base: &str, key: &str, s3: &S3sFs, n: usize, pid: u32) -> 
                 let url = format!("{base}/integration/{id}/objects/round{round}/{i}.png");
                 let key = key.to_owned();
                 tokio::spawn(async move {
-                    client
+                    match client
                         .put(url)
                         .bearer_auth(key)
                         .header("content-type", "image/png")
                         .body(body)
                         .send()
                         .await
-                        .is_ok_and(|r| r.status().is_success())
+                    {
+                        Ok(r) if r.status().is_success() => true,
+                        Ok(r) => {
+                            let status = r.status();
+                            eprintln!(
+                                "export failed: {status} {}",
+                                r.text().await.unwrap_or_default()
+                            );
+                            false
+                        }
+                        Err(e) => {
+                            eprintln!("export failed: {e}");
+                            false
+                        }
+                    }
                 })
             })
             .collect();
@@ -780,6 +802,12 @@ async fn upload_burst(base: &str, key: &str, s3: &S3sFs, n: usize, pid: u32) -> 
                         .body(aws_sdk_s3::primitives::ByteStream::from(body))
                         .send()
                         .await
+                        .map_err(|e| {
+                            eprintln!(
+                                "direct upload failed: {}",
+                                aws_sdk_s3::error::DisplayErrorContext(&e)
+                            )
+                        })
                         .is_ok()
                 })
             })
@@ -1027,12 +1055,6 @@ impl Suite {
             }
         }
 
-        let note = revocation_delay(&server.base, &env).await;
-        self.notes.push(format!("{}: {note}", backend.name()));
-        if self.args.rewrap {
-            let note = rewrap_run(&env);
-            self.notes.push(format!("{}: {note}", backend.name()));
-        }
         if let Some(s3) = &s3 {
             let note =
                 upload_burst(&server.base, &seeded.keys[0], s3, self.args.uploads, pid).await;
@@ -1040,6 +1062,13 @@ impl Suite {
         }
         if self.args.verifies > 0 {
             let note = verify_burst(&server.base, &seeded.keys[0], self.args.verifies, pid).await;
+            self.notes.push(format!("{}: {note}", backend.name()));
+        }
+        // Last: the rotation rewrites every row (the database is busy for a while after).
+        let note = revocation_delay(&server.base, &env).await;
+        self.notes.push(format!("{}: {note}", backend.name()));
+        if self.args.rewrap {
+            let note = rewrap_run(&env);
             self.notes.push(format!("{}: {note}", backend.name()));
         }
         self.notes.push(format!(

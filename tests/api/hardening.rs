@@ -1,6 +1,7 @@
 //! Findings of the security review, each with the test that failed before its fix: a corrupt
 //! row no longer breaks a whole list, a full PUT replaces a blob that cannot be opened, a
-//! stalled body is cut off.
+//! stalled body is cut off, a stored `updatedAt` at the end of the time range does not make
+//! a PUT panic (the connection used to drop with no answer).
 
 use integrations_e2e::{Backend, TestApp};
 use serde_json::{json, Value};
@@ -9,7 +10,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 on_both_backends!(
     a_corrupt_row_is_listed_as_unreadable_not_fatal,
-    a_full_put_replaces_a_blob_it_cannot_open
+    a_full_put_replaces_a_blob_it_cannot_open,
+    an_update_at_the_end_of_time_answers_instead_of_panicking
 );
 
 /// Runs `sql` against the app's database, through a connection of its own.
@@ -138,5 +140,37 @@ async fn a_stalled_body_is_cut_off() {
     // Nothing was stored.
     let list = app.get("/integration").await;
     assert_eq!(list.body["items"], json!([]));
+    app.stop().await;
+}
+
+/// A row whose `updatedAt` is the last millisecond the API can write (9999-12-31T23:59:59.999Z)
+/// has no later version: the PUT gets a 500 with its request id, the connection stays usable,
+/// and the row is unchanged.
+async fn an_update_at_the_end_of_time_answers_instead_of_panicking(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let id = app.create(&helpscout("End", "hs-key-end-of-time")).await;
+    let last = if app.is_postgres() {
+        "'9999-12-31T23:59:59.999Z'".to_owned()
+    } else {
+        "253402300799999".to_owned()
+    };
+    sql(
+        &app,
+        &format!("UPDATE integrations SET updated_at = {last} WHERE id = '{id}'"),
+    )
+    .await;
+    let res = app
+        .put(
+            "/integration",
+            &json!({"id": id, "label": "Renamed", "provider": "helpscout",
+                                     "credentials": {}}),
+        )
+        .await;
+    assert_eq!(res.status, 500, "{}", res.text);
+    assert!(res.body["requestId"].is_string(), "{}", res.text);
+    let got = app.get(&format!("/integration/{id}")).await;
+    assert_eq!(got.status, 200, "the same client goes on: {}", got.text);
+    assert_eq!(got.body["label"], "End");
+    assert_eq!(got.body["updatedAt"], "9999-12-31T23:59:59.999Z");
     app.stop().await;
 }

@@ -138,7 +138,12 @@ impl Http {
     }
 
     /// Sends `request`. Retries once, within the same deadline, when the connection was reset
-    /// before an answer came (a GET is idempotent); never after an answer.
+    /// before an answer came or the answer was `408 Request Timeout` (a GET is idempotent);
+    /// never after any other answer.
+    ///
+    /// Why 408: a server sends it on a connection that stayed idle before its first request
+    /// (the pool can hold one that lost a connect race) and closes it; RFC 9110 §15.5.9 lets
+    /// the client repeat the request on a new connection. Seen in the suite as a rare 502.
     pub(crate) async fn get(&self, request: &Request) -> Result<Answer, TransportError> {
         // HTTP clients skip the resolver for address literals: check those here (after the
         // URL parser normalised numeric forms such as `2130706433`).
@@ -148,17 +153,18 @@ impl Http {
             EgressError::InvalidUrl => TransportError::Protocol("invalid URL".into()),
         })?;
         let started = Instant::now();
-        match self.get_once(request, self.timeout).await {
-            Err(TransportError::Reset) => {
-                let left = self.timeout.saturating_sub(started.elapsed());
-                if left < MIN_TIME_FOR_RETRY {
-                    return Err(TransportError::Reset);
-                }
-                tracing::debug!("connection reset before an answer; retrying once");
-                self.get_once(request, left).await
-            }
-            other => other,
+        let first = self.get_once(request, self.timeout).await;
+        let retry = match &first {
+            Err(TransportError::Reset) => "connection reset before an answer",
+            Ok(answer) if answer.status == 408 => "408 Request Timeout",
+            _ => return first,
+        };
+        let left = self.timeout.saturating_sub(started.elapsed());
+        if left < MIN_TIME_FOR_RETRY {
+            return first;
         }
+        tracing::debug!("{retry}; retrying once");
+        self.get_once(request, left).await
     }
 
     async fn get_once(

@@ -420,6 +420,29 @@ async fn one_retry_after_a_connection_reset() {
 }
 
 #[tokio::test]
+async fn one_retry_after_a_408() {
+    let case = cases().remove(0);
+    let ok = case.ok.clone();
+    let answered = std::sync::atomic::AtomicUsize::new(0);
+    let server = Server::start(move |_| {
+        if answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            Reply::html(408, "")
+        } else {
+            ok.clone()
+        }
+    });
+    let result = verifier(&server).verify(&case.credentials(GOOD)).await;
+    assert_eq!(result, Ok(()));
+    assert_eq!(server.seen().len(), 2);
+
+    // 408 every time: one retry only, then the 408 is the answer.
+    let server = always(Reply::html(408, ""));
+    let f = fails(verifier(&server).verify(&case.credentials(GOOD)).await);
+    assert_eq!(f.reason, FailureReason::ProviderError, "{f}");
+    assert_eq!(server.seen().len(), 2);
+}
+
+#[tokio::test]
 async fn redirects_are_not_followed() {
     let target = always(cases().remove(0).ok.clone());
     let redirect = always(Reply::html(302, "").header(

@@ -11,6 +11,9 @@
 //!   waiting (up to [`GROUP_MAX`]) and runs them in one `BEGIN IMMEDIATE … COMMIT`, each in its
 //!   own savepoint: a failing job is rolled back alone, and each caller hears its result only
 //!   after the commit (group commit). Jobs still run one at a time, in arrival order.
+//! * **Checkpoints** (copying the write-ahead log into the database file) run on a thread of
+//!   their own every 250 ms, not inside the writer's commits: a commit then only appends to
+//!   the log (`synchronous = NORMAL`: no fsync), and the writer never waits for the disk.
 //! * `:memory:` keeps one connection for everything (each connection would be its own
 //!   database), reached through the blocking pool.
 
@@ -134,7 +137,13 @@ fn writer_loop(url: String, pragmas: Pragmas, jobs: mpsc::Receiver<Box<dyn Write
             }
         }
         if conn.is_none() {
-            match pragmas.open(&url) {
+            // The writer never checkpoints (that copies pages into the database file and
+            // fsyncs it, inside a commit): the checkpointer thread does, beside it.
+            match pragmas.open(&url).and_then(|mut c| {
+                c.batch_execute("PRAGMA wal_autocheckpoint = 0;")
+                    .map_err(RepositoryError::unavailable)?;
+                Ok(c)
+            }) {
                 Ok(c) => conn = Some(c),
                 Err(e) => {
                     for job in group {
@@ -170,6 +179,55 @@ fn same(e: &RepositoryError) -> RepositoryError {
         RepositoryError::Conflict(s) => RepositoryError::Conflict(s.clone()),
         RepositoryError::Unavailable(source) => RepositoryError::unavailable(source.to_string()),
         RepositoryError::Other(source) => RepositoryError::other(source.to_string()),
+    }
+}
+
+/// How often the checkpointer copies the write-ahead log into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// Past this many frames left in the log (4 KiB pages: 64 MiB), a checkpoint waits for
+/// readers and the writer (RESTART) instead of taking what it can (PASSIVE), so the log cannot
+/// grow without bound under a write load that never pauses.
+const WAL_FRAMES_RESTART: i64 = 16_384;
+
+#[derive(diesel::QueryableByName)]
+struct CheckpointResult {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    busy: i32,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    log: i32,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    checkpointed: i32,
+}
+
+/// The checkpointer thread: every [`CHECKPOINT_EVERY`], a PASSIVE checkpoint on its own
+/// connection (it copies what no reader still needs and waits for nobody), a RESTART one when
+/// the log has grown long. Ends when the pool is gone.
+fn checkpointer_loop(url: String, pragmas: Pragmas, alive: Weak<()>) {
+    let mut conn: Option<Conn> = None;
+    let mut restart = false;
+    while alive.strong_count() > 0 {
+        std::thread::sleep(CHECKPOINT_EVERY);
+        if conn.is_none() {
+            conn = pragmas.open(&url).ok();
+        }
+        let Some(c) = conn.as_mut() else { continue };
+        let mode = if restart { "RESTART" } else { "PASSIVE" };
+        match diesel::RunQueryDsl::get_result::<CheckpointResult>(
+            diesel::sql_query(format!("PRAGMA wal_checkpoint({mode})")),
+            c,
+        ) {
+            Ok(r) => {
+                let left = i64::from(r.log) - i64::from(r.checkpointed);
+                restart = left > WAL_FRAMES_RESTART;
+                if r.busy != 0 && restart {
+                    tracing::debug!(left, "a checkpoint could not finish; the next one waits");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "a SQLite checkpoint failed");
+                conn = None;
+            }
+        }
     }
 }
 
@@ -217,13 +275,19 @@ impl Pool {
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || writer_loop(thread_url, thread_pragmas, jobs))?;
+        let alive = Arc::new(());
+        let (checkpoint_url, checkpoint_pragmas, token) =
+            (url.clone(), pragmas.clone(), Arc::downgrade(&alive));
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || checkpointer_loop(checkpoint_url, checkpoint_pragmas, token))?;
         Ok(Pool {
             mode: Mode::File(Arc::new(FileConnections {
                 id: POOL_IDS.fetch_add(1, Ordering::Relaxed),
                 url,
                 pragmas,
                 writer,
-                alive: Arc::new(()),
+                alive,
                 readers_open: Arc::new(AtomicU32::new(0)),
             })),
         })
@@ -465,6 +529,51 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(failed, 0);
+    }
+
+    /// The writer never checkpoints, the checkpointer does: rows written reach the database
+    /// file itself (not only the write-ahead log) shortly after.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_checkpointer_moves_the_log_into_the_database_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let pool = Pool::file(
+            path.display().to_string(),
+            Pragmas {
+                busy_timeout: Duration::from_secs(5),
+            },
+        )
+        .unwrap();
+        pool.write(|c| {
+            c.batch_execute("CREATE TABLE t (v BLOB NOT NULL)")
+                .map_err(RepositoryError::other)
+        })
+        .await
+        .unwrap();
+        for _ in 0..50 {
+            pool.write(|c| {
+                c.batch_execute(
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)
+                     INSERT INTO t (v) SELECT randomblob(200) FROM n",
+                )
+                .map_err(RepositoryError::other)
+            })
+            .await
+            .unwrap();
+        }
+        // 5,000 rows × 200 bytes: about 1 MiB of pages, first in the log.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            if size > 900_000 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the database file stayed at {size} bytes: nothing was checkpointed"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// A pool's reader connections close when the pool is gone (at the thread's next read).

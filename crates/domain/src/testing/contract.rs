@@ -480,8 +480,9 @@ pub async fn ping_answers<R: IntegrationRepository>(repo: &R) {
 
 fn new_key(scopes: Scopes, label: Option<&str>) -> (ApiKey, NewApiKey) {
     let mut bytes = [0u8; 32];
-    bytes[..16].copy_from_slice(IntegrationId::new().as_uuid().as_bytes());
-    bytes[16..].copy_from_slice(IntegrationId::new().as_uuid().as_bytes());
+    // Random (v4) UUIDs as the randomness: integration ids begin with their creation time.
+    bytes[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    bytes[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
     let key = ApiKey::from_random_bytes(&bytes);
     let new = NewApiKey {
         key_id: key.key_id(),

@@ -627,7 +627,7 @@ impl Entropy for CountingEntropy {
     fn fill(&self, dest: &mut [u8]) -> Result<(), EntropyError> {
         // Spread the counter over the whole buffer so every 8-character key id differs.
         let n = self.next.fetch_add(1, Ordering::SeqCst) + 1;
-        let seed = *IntegrationId::new().as_uuid().as_bytes();
+        let seed = *uuid::Uuid::new_v4().as_bytes();
         for (i, b) in dest.iter_mut().enumerate() {
             *b = seed[i % 16] ^ (n.rotate_left((i % 8) as u32 * 8) as u8);
         }
