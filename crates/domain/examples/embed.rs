@@ -80,3 +80,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("deleted");
     Ok(())
 }
+
+#[cfg(test)]
+#[test]
+fn the_example_runs() {
+    let result = main();
+    assert!(result.is_ok(), "{result:?}");
+}
