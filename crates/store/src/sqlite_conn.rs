@@ -36,6 +36,9 @@ type R2d2 = diesel::r2d2::Pool<ConnectionManager<SqliteConnection>>;
 /// Most write jobs committed in one transaction.
 pub(crate) const GROUP_MAX: usize = 256;
 
+/// How much of the database file each connection maps into memory (1 GiB).
+const MMAP_BYTES: u64 = 1 << 30;
+
 /// The pragmas of every new connection.
 #[derive(Debug, Clone)]
 pub(crate) struct Pragmas {
@@ -45,9 +48,16 @@ pub(crate) struct Pragmas {
 impl Pragmas {
     fn apply(&self, conn: &mut Conn) -> Result<(), diesel::result::Error> {
         // busy_timeout first: switching to WAL needs a lock another connection may hold.
+        // mmap_size: a read takes the database file's pages straight from the OS page cache
+        // through a shared mapping instead of copying each through `pread` into this
+        // connection's own 2 MiB cache. With a million rows a GET by id lost 26 % against
+        // 10,000 rows without it, 8 % with it (docs/performance.md). Address space only: the
+        // pages are the OS's page cache, shared by every connection and reclaimable (they
+        // show in RSS as file-backed). Writes still go through `write` (SQLite's default).
         conn.batch_execute(&format!(
             "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
-             PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+             PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+             PRAGMA mmap_size = {MMAP_BYTES};",
             self.busy_timeout.as_millis()
         ))
     }
@@ -529,6 +539,33 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(failed, 0);
+    }
+
+    /// Readers and the writer map the database file (reads without a copy per page).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn connections_map_the_database_file() {
+        #[derive(diesel::QueryableByName)]
+        struct Size {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            mmap_size: i64,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let pool = Pool::file(
+            dir.path().join("m.db").display().to_string(),
+            Pragmas {
+                busy_timeout: Duration::from_secs(5),
+            },
+        )
+        .unwrap();
+        let query = |c: &mut Conn| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query("PRAGMA mmap_size")
+                .get_result::<Size>(c)
+                .map(|s| s.mmap_size)
+                .map_err(RepositoryError::other)
+        };
+        assert_eq!(pool.read(query).await.unwrap(), MMAP_BYTES as i64);
+        assert_eq!(pool.write(query).await.unwrap(), MMAP_BYTES as i64);
     }
 
     /// The writer never checkpoints, the checkpointer does: rows written reach the database
