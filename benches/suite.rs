@@ -835,25 +835,32 @@ async fn upload_burst(base: &str, key: &str, s3: &S3sFs, n: usize, pid: u32) -> 
     )
 }
 
+/// Runs an `integrations` command with exactly `env` (and `PATH`); it must succeed.
+fn run_cli(env: &[(String, String)], args: &[&str]) -> std::process::Output {
+    let out = Command::new(server_bin())
+        .args(args)
+        .current_dir(workspace_root())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .expect("the integrations binary");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// How long a revoked key keeps working on the serving instance: `api-key create`, one use
 /// (now in the instance's lookup cache), `api-key revoke` from another process (as from
 /// another replica), then a request every 10 ms until 401.
 async fn revocation_delay(base: &str, env: &[(String, String)]) -> String {
     let cli = |args: &[&str]| {
-        let out = Command::new(server_bin())
-            .args(args)
-            .current_dir(workspace_root())
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .output()
-            .expect("the integrations binary");
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        String::from_utf8_lossy(&run_cli(env, args).stdout)
+            .trim()
+            .to_owned()
     };
     let key = cli(&["api-key", "create", "--account", "bench-revoke"]);
     let client = reqwest::Client::new();
@@ -896,26 +903,13 @@ fn server_bin() -> PathBuf {
 /// --out` adds key 2 to the ring file, then `keys rewrap --batch 1000` re-wraps every row;
 /// the rows per second of the second command (its whole run, process start included).
 fn rewrap_run(env: &[(String, String)]) -> String {
-    let bin = server_bin();
     let key_file = env
         .iter()
         .find(|(k, _)| k == "INTEGRATIONS__VAULT__MASTER_KEY_FILE")
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
     let run = |args: &[&str]| {
-        let out = Command::new(&bin)
-            .args(args)
-            .current_dir(workspace_root())
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .output()
-            .expect("the integrations binary");
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = run_cli(env, args);
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
     };
     run(&["keys", "generate", "--out", &key_file]);

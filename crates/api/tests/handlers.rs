@@ -12,7 +12,7 @@ use integrations_api::limits::LimitSettings;
 use integrations_api::service;
 use integrations_domain::{FailureReason, Scope, Scopes, VerificationFailure};
 use serde_json::{json, Value};
-use support::{doubles, doubles_with, Doubles};
+use support::{doubles, doubles_with, respond, Doubles};
 
 /// Sends one request to a fresh app over `d` and returns status, headers and JSON body.
 async fn call(
@@ -37,28 +37,11 @@ async fn send(
     key: Option<&str>,
     req: test::TestRequest,
 ) -> (StatusCode, actix_web::http::header::HeaderMap, Value) {
-    let app = test::init_service(App::new().service(service(d.api()))).await;
     let mut req = req.method(method).uri(path);
     if let Some(k) = key {
         req = req.insert_header(("Authorization", format!("Bearer {k}")));
     }
-    // What the server's dispatcher does: an error from the service becomes its response.
-    let (status, headers, bytes) = match test::try_call_service(&app, req.to_request()).await {
-        Ok(res) => {
-            let status = res.status();
-            let headers = res.headers().clone();
-            (status, headers, test::read_body(res).await)
-        }
-        Err(e) => {
-            let res = e.error_response();
-            let status = res.status();
-            let headers = res.headers().clone();
-            let body = actix_web::body::to_bytes(res.into_body())
-                .await
-                .unwrap_or_default();
-            (status, headers, body)
-        }
-    };
+    let (status, headers, bytes) = respond(d, req).await;
     let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     (status, headers, json)
 }

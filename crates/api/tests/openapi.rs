@@ -15,14 +15,13 @@
 mod support;
 
 use actix_web::http::{Method, StatusCode};
-use actix_web::{test as actix_test, App};
+use actix_web::test as actix_test;
 use integrations_api::limits::LimitSettings;
-use integrations_api::service;
 use integrations_domain::{FailureReason, Provider, Scope, Scopes, VerificationFailure};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use support::{doubles, doubles_with, Doubles};
+use support::{doubles, doubles_with, respond, Doubles};
 
 const REGENERATE: &str = "UPDATE_OPENAPI=1 cargo test -p integrations-api --test openapi";
 
@@ -47,25 +46,7 @@ impl Answer {
 }
 
 async fn send(d: &Doubles, req: actix_test::TestRequest) -> Answer {
-    let app = actix_test::init_service(App::new().service(service(d.api()))).await;
-    // What the server's dispatcher does: an error from the service becomes its response.
-    let (status, headers, bytes) = match actix_test::try_call_service(&app, req.to_request()).await
-    {
-        Ok(res) => {
-            let status = res.status();
-            let headers = res.headers().clone();
-            (status, headers, actix_test::read_body(res).await.to_vec())
-        }
-        Err(e) => {
-            let res = e.error_response();
-            let status = res.status();
-            let headers = res.headers().clone();
-            let body = actix_web::body::to_bytes(res.into_body())
-                .await
-                .unwrap_or_default();
-            (status, headers, body.to_vec())
-        }
-    };
+    let (status, headers, bytes) = respond(d, req).await;
     let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     Answer {
         status,

@@ -2,6 +2,8 @@
 //! printed once, master key file generated, refusal of another key, graceful SIGTERM).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -25,40 +27,7 @@ fn integrations(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Command {
 
 /// Starts `serve` and waits for its "listening" log line; returns the child and its port.
 fn serve(dir: &Path, vars: &[(&str, &str)]) -> (Child, u16, std::sync::mpsc::Receiver<String>) {
-    let mut child = integrations(dir, &["serve"], vars)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut seen = Vec::new();
-    while Instant::now() < deadline {
-        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
-            if line.contains("listening") {
-                let port = line
-                    .split("port=")
-                    .nth(1)
-                    .and_then(|p| p.split_whitespace().next())
-                    .and_then(|p| p.parse().ok())
-                    .expect("port in the listening line");
-                return (child, port, rx);
-            }
-            seen.push(line);
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("serve exited early ({status}): {seen:?}");
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("serve did not start: {seen:?}");
+    support::spawn_serve(integrations(dir, &["serve"], vars))
 }
 
 fn stdout_of(child: &mut Child) -> String {

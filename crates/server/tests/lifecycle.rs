@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use integrations_cloud_storage::testing::S3sFs;
 use integrations_store::testing::FreshPostgres;
 use serde_json::{json, Value};
@@ -114,19 +116,7 @@ impl Deployment {
 
     /// Starts `serve` and waits until it listens.
     fn serve(&self) -> Server {
-        let mut child = self
-            .command(&["serve"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
+        let (mut child, port, _stderr) = support::spawn_serve(self.command(&["serve"]));
         let stdout = child.stdout.take().unwrap();
         let (out_tx, out_rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -134,31 +124,11 @@ impl Deployment {
                 let _ = out_tx.send(line);
             }
         });
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let mut seen = Vec::new();
-        while Instant::now() < deadline {
-            if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
-                if let Some(port) = line
-                    .split("port=")
-                    .nth(1)
-                    .and_then(|p| p.split_whitespace().next())
-                    .and_then(|p| p.parse::<u16>().ok())
-                {
-                    return Server {
-                        child,
-                        base: format!("http://127.0.0.1:{port}"),
-                        stdout: out_rx,
-                    };
-                }
-                seen.push(line);
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("serve exited ({status}): {seen:?}");
-            }
+        Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            stdout: out_rx,
         }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("serve did not start: {seen:?}");
     }
 
     fn call(

@@ -41,6 +41,36 @@ pub fn unlimited() -> LimitSettings {
     }
 }
 
+/// Sends `req` to a fresh app over `d` as the server's dispatcher does (an error from the
+/// service becomes its response): status, headers and body bytes.
+pub async fn respond(
+    d: &Doubles,
+    req: actix_web::test::TestRequest,
+) -> (
+    actix_web::http::StatusCode,
+    actix_web::http::header::HeaderMap,
+    Vec<u8>,
+) {
+    use actix_web::{test, App};
+    let app = test::init_service(App::new().service(integrations_api::service(d.api()))).await;
+    match test::try_call_service(&app, req.to_request()).await {
+        Ok(res) => {
+            let status = res.status();
+            let headers = res.headers().clone();
+            (status, headers, test::read_body(res).await.to_vec())
+        }
+        Err(e) => {
+            let res = e.error_response();
+            let status = res.status();
+            let headers = res.headers().clone();
+            let body = actix_web::body::to_bytes(res.into_body())
+                .await
+                .unwrap_or_default();
+            (status, headers, body.to_vec())
+        }
+    }
+}
+
 pub fn doubles() -> Doubles {
     doubles_with(unlimited())
 }
