@@ -193,12 +193,35 @@ macro_rules! in_tx {
     }};
 }
 
+/// A create: the integration and its audit event in one transaction, the two inserts
+/// pipelined (sent together, one round trip instead of two). PostgreSQL still runs them in
+/// order; if the first fails, the second fails too (the transaction is aborted) and the whole
+/// transaction rolls back, reporting the first error.
 pub(crate) async fn insert(
     pool: &Pool,
     record: &IntegrationRecord,
     event: &AuditEvent,
 ) -> Result<(), RepositoryError> {
-    in_tx!(pool, |c| insert_on(c, record, event).await)
+    let row = new_integration(record)?;
+    let event_row = EventRow::of(event);
+    let mut conn = checkout(pool).await?;
+    conn.transaction::<_, TxError, _>(async |c| {
+        let c: &Conn = c;
+        let (integration, audit) = futures_util::future::join(
+            diesel::insert_into(integrations::table)
+                .values(&row)
+                .execute(&mut &*c),
+            diesel::insert_into(audit_events::table)
+                .values(&event_row)
+                .execute(&mut &*c),
+        )
+        .await;
+        integration.map_err(|e| insert_error(e, record))?;
+        audit.map_err(db_error)?;
+        Ok(())
+    })
+    .await
+    .map_err(RepositoryError::from)
 }
 
 pub(crate) async fn insert_many(

@@ -231,9 +231,15 @@ macro_rules! queries {
             })
         }
 
-        /// One row of `audit_events`.
+        /// One row of `audit_events`. `None` is written as NULL, not DEFAULT (the columns
+        /// have no other default): an insert naming DEFAULT is one diesel will not cache, so
+        /// PostgreSQL parsed and planned the event of every change again, a round trip more.
         #[derive(Queryable, Selectable, Insertable)]
-        #[diesel(table_name = audit_events, check_for_backend(Db))]
+        #[diesel(
+            table_name = audit_events,
+            check_for_backend(Db),
+            treat_none_as_default_value = false
+        )]
         struct EventRow {
             id: DbId,
             account_id: DbId,
@@ -300,6 +306,17 @@ macro_rules! queries {
             Ok(())
         }
 
+        /// A failed insert of `record`: a taken id is a conflict.
+        fn insert_error(e: DieselError, record: &IntegrationRecord) -> RepositoryError {
+            match e {
+                DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                    RepositoryError::Conflict(format!("integration {} exists", record.id))
+                }
+                e => db_error(e),
+            }
+        }
+
+        #[allow(dead_code)] // PostgreSQL sends the two inserts in one round trip (`pg::insert`)
         pub(crate) $($async_)? fn insert_on(
             conn: &mut Conn,
             record: &IntegrationRecord,
@@ -310,12 +327,7 @@ macro_rules! queries {
                 .values(&row)
                 .execute(conn)
                 $($aw)*
-                .map_err(|e| match e {
-                    DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                        RepositoryError::Conflict(format!("integration {} exists", record.id))
-                    }
-                    e => db_error(e),
-                })?;
+                .map_err(|e| insert_error(e, record))?;
             insert_event_on(conn, event) $($aw)*
         }
 
@@ -813,6 +825,62 @@ macro_rules! queries {
                     Ok((kek_from_db(id)?, n))
                 })
                 .collect()
+        }
+
+        /// The inserts of every create are prepared once per connection and reused: diesel
+        /// re-prepares (on PostgreSQL: a `Parse` round trip, then a parse and a plan) any
+        /// statement that is not safe to cache, such as an insert naming `DEFAULT`. (diesel
+        /// never caches an UPDATE, whose SET list may change with the values.)
+        #[cfg(test)]
+        mod statement_cache {
+            use super::*;
+            use diesel::query_builder::QueryFragment;
+
+            fn cached<Q: QueryFragment<Db>>(q: Q) -> bool {
+                q.is_safe_to_cache_prepared(&Db::default()).unwrap_or(false)
+            }
+
+            #[test]
+            fn the_writes_of_every_change_are_cached_statements() {
+                let id = id_to_db(&uuid::Uuid::nil());
+                let at = time_to_db(OffsetDateTime::UNIX_EPOCH);
+                // Every optional column `None`: the case that used to name DEFAULT.
+                let event = EventRow {
+                    id: id.clone(),
+                    account_id: id.clone(),
+                    at: at.clone(),
+                    action: "created".into(),
+                    integration_id: None,
+                    reason: None,
+                    key_id: None,
+                    request_id: None,
+                    client_ip: None,
+                };
+                assert!(
+                    cached(diesel::insert_into(audit_events::table).values(&event)),
+                    "the audit event's insert"
+                );
+                let row = NewIntegration {
+                    id: id.clone(),
+                    account_id: id.clone(),
+                    label: "l".into(),
+                    provider: "zendesk".into(),
+                    platform: "helpcenter".into(),
+                    public_fields: "{}".into(),
+                    kek_id: 1,
+                    sealed: Vec::new(),
+                    created_at: at.clone(),
+                    updated_at: at.clone(),
+                    last_verified_at: None,
+                    last_verification_successful: None,
+                    last_verification_message: None,
+                    last_verification_reason: None,
+                };
+                assert!(
+                    cached(diesel::insert_into(integrations::table).values(&row)),
+                    "the integration's insert"
+                );
+            }
         }
     };
 }
