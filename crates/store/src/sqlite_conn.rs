@@ -568,6 +568,29 @@ mod tests {
         assert_eq!(pool.write(query).await.unwrap(), MMAP_BYTES as i64);
     }
 
+    /// The bundled SQLite is built in multi-thread mode (`.cargo/config.toml`): no mutex
+    /// around each call of a connection, which Rust's `Send`-but-not-`Sync` connections
+    /// make unnecessary.
+    #[test]
+    fn connections_run_in_multi_thread_mode() {
+        #[derive(diesel::QueryableByName)]
+        struct Opt {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            compile_options: String,
+        }
+        let mut c = Conn::establish(":memory:").unwrap();
+        let options: Vec<String> = diesel::sql_query("PRAGMA compile_options")
+            .load::<Opt>(&mut c)
+            .unwrap()
+            .into_iter()
+            .map(|o| o.compile_options)
+            .collect();
+        assert!(
+            options.iter().any(|o| o == "THREADSAFE=2"),
+            "compiled with {options:?}"
+        );
+    }
+
     /// The writer never checkpoints, the checkpointer does: rows written reach the database
     /// file itself (not only the write-ahead log) shortly after.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
