@@ -115,6 +115,12 @@ enum KeysCommand {
     Status,
 }
 
+// mimalloc instead of glibc's malloc: a masked list page allocates and frees a few hundred
+// small strings, and glibc's allocator (with its fastbin consolidation) was ~15 % of the
+// server's CPU under the list benchmark (docs/performance.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
