@@ -168,13 +168,24 @@ pub async fn accounts_are_isolated<R: IntegrationRepository>(repo: &R) {
     ));
 }
 
-pub async fn duplicate_id_is_a_conflict<R: IntegrationRepository>(repo: &R) {
+/// A create whose id is taken is a conflict, and its audit event is not written (the event
+/// and the row are one transaction, also where a backend sends both inserts at once).
+pub async fn duplicate_id_is_a_conflict<R: IntegrationRepository + AuditLog>(repo: &R) {
     let record = sample_record(AccountId::new(), Provider::Zendesk, 0);
-    repo.insert(&record, &sample_event(&record)).await.unwrap();
+    let first = sample_event(&record);
+    repo.insert(&record, &first).await.unwrap();
+    let refused = sample_event(&record);
+    assert_ne!(first.id, refused.id);
     assert!(matches!(
-        repo.insert(&record, &sample_event(&record)).await,
+        repo.insert(&record, &refused).await,
         Err(RepositoryError::Conflict(_))
     ));
+    let events = repo
+        .events(record.account_id, &EventQuery::default())
+        .await
+        .unwrap();
+    let ids: Vec<_> = events.items.iter().map(|e| e.id).collect();
+    assert_eq!(ids, vec![first.id], "no event for a refused create");
 }
 
 pub async fn update_replaces_but_keeps_created_at<R: IntegrationRepository>(repo: &R) {
