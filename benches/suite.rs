@@ -13,8 +13,13 @@
 //!
 //! Prints one Markdown table (also written to `target/bench/latest.md`).
 //!
+//! `--rounds N` repeats the ceilings and the endpoint runs N times, interleaved (ceilings, then
+//! each endpoint, then again), and reports each line's median with the range of its ratios: on
+//! a shared machine a ceiling measured a minute earlier can be 20 % off.
+//!
 //! `cargo bench -p integrations-e2e --bench suite -- [--rows 10000[,1000000]] [--duration 8]
-//!  [--connections 32] [--backends sqlite,postgres] [--verifies 1000] [--only get,list,deep,post]`
+//!  [--connections 32] [--backends sqlite,postgres] [--verifies 1000] [--only get,list,deep,post]
+//!  [--rounds 1]`
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use actix_web::{web, App, HttpResponse, HttpServer};
@@ -72,6 +77,8 @@ struct Args {
     uploads: usize,
     /// Time a master-key rotation (`--no-rewrap` skips it).
     rewrap: bool,
+    /// Rounds of ceilings + endpoint runs; each line reports the median.
+    rounds: usize,
 }
 
 impl Args {
@@ -91,6 +98,7 @@ fn parse_args() -> Args {
         only: Vec::new(),
         uploads: 16,
         rewrap: true,
+        rounds: 1,
     };
     let raw: Vec<String> = std::env::args().skip(1).collect();
     let mut it = raw.iter();
@@ -115,6 +123,10 @@ fn parse_args() -> Args {
             "--only" => args.only = value().split(',').map(str::to_owned).collect(),
             "--uploads" => args.uploads = value().parse().expect("--uploads"),
             "--no-rewrap" => args.rewrap = false,
+            "--rounds" => {
+                args.rounds = value().parse().expect("--rounds: a number");
+                assert!(args.rounds > 0, "--rounds: at least 1");
+            }
             "--backends" => {
                 args.backends = value()
                     .split(',')
@@ -141,9 +153,72 @@ struct Line {
     rps: f64,
     p50_ms: f64,
     p99_ms: f64,
+    /// The ceiling's name and (median) rate.
     ceiling: Option<(&'static str, f64)>,
+    /// The median of the ratios to each round's own ceiling, and with several rounds their
+    /// lowest and highest.
+    ratio: Option<(f64, Option<(f64, f64)>)>,
     errors: u64,
     rss_mib: f64,
+}
+
+/// One run of one line in one round.
+struct Sample {
+    r: WrkResult,
+    ceiling: Option<(&'static str, f64)>,
+    rss_mib: f64,
+}
+
+/// The median of `xs` (the mean of the middle two for an even count).
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    match n {
+        0 => f64::NAN,
+        _ if n % 2 == 1 => xs[n / 2],
+        _ => (xs[n / 2 - 1] + xs[n / 2]) / 2.0,
+    }
+}
+
+impl Line {
+    /// The line of `samples` (one per round): medians, errors summed, the ratio's range.
+    fn of(backend: &'static str, what: &str, rows: usize, samples: &[Sample]) -> Line {
+        let ratios: Vec<f64> = samples
+            .iter()
+            .filter_map(|s| s.ceiling.map(|(_, c)| s.r.rps / c))
+            .collect();
+        let ceiling = samples.first().and_then(|s| s.ceiling).map(|(name, _)| {
+            (
+                name,
+                median(
+                    samples
+                        .iter()
+                        .filter_map(|s| s.ceiling.map(|c| c.1))
+                        .collect(),
+                ),
+            )
+        });
+        Line {
+            backend,
+            what: what.to_owned(),
+            rows,
+            rps: median(samples.iter().map(|s| s.r.rps).collect()),
+            p50_ms: median(samples.iter().map(|s| s.r.p50_ms).collect()),
+            p99_ms: median(samples.iter().map(|s| s.r.p99_ms).collect()),
+            ceiling,
+            ratio: (!ratios.is_empty()).then(|| {
+                let range = (ratios.len() > 1).then(|| {
+                    (
+                        ratios.iter().copied().fold(f64::INFINITY, f64::min),
+                        ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                    )
+                });
+                (median(ratios.clone()), range)
+            }),
+            errors: samples.iter().map(|s| s.r.errors).sum(),
+            rss_mib: samples.iter().map(|s| s.rss_mib).fold(0.0, f64::max),
+        }
+    }
 }
 
 /// What wrk printed, parsed.
@@ -992,34 +1067,6 @@ impl Suite {
         write_deep_targets(&seeded, &deep_targets);
         write_key_targets(&seeded, &key_targets);
 
-        let healthz = wrk.run("/healthz", None, None);
-        let healthz_rps = healthz.rps;
-        let ceiling = |what: &str| -> Option<(&'static str, f64)> {
-            match (backend, self.pgbench) {
-                (Backend::Sqlite, _) => Some(("/healthz", healthz_rps)),
-                (Backend::Postgres, Some((s, n))) => Some(if what == "post" {
-                    ("pgbench -N", n)
-                } else {
-                    ("pgbench -S", s)
-                }),
-                (Backend::Postgres, None) => None,
-            }
-        };
-        let mut push =
-            |what: &str, rows: usize, r: WrkResult, ceiling: Option<(&'static str, f64)>| {
-                self.lines.push(Line {
-                    backend: backend.name(),
-                    what: what.to_owned(),
-                    rows,
-                    rps: r.rps,
-                    p50_ms: r.p50_ms,
-                    p99_ms: r.p99_ms,
-                    ceiling,
-                    errors: r.errors,
-                    rss_mib: rss_mib(pid, "VmRSS:"),
-                });
-            };
-        push("GET /healthz", first, healthz, None);
         let runs = [
             ("get", "GET /integration/{id}", &get_targets),
             ("list", "GET /integration?limit=20", &key_targets),
@@ -1030,12 +1077,67 @@ impl Suite {
             ),
             ("post", "POST /integration", &key_targets),
         ];
-        for (kind, what, targets) in runs {
-            if self.args.runs(kind) {
-                let r = wrk.run("", Some(kind), Some(targets));
-                push(what, first, r, ceiling(kind));
+        // Each round: the ceilings, then every endpoint, each ratio taken to its own round's
+        // ceiling. The samples of each line, in table order (`/healthz` first).
+        let mut samples: Vec<(&str, &str, Vec<Sample>)> =
+            std::iter::once(("healthz", "GET /healthz"))
+                .chain(runs.iter().map(|(kind, what, _)| (*kind, *what)))
+                .filter(|(kind, _)| *kind == "healthz" || self.args.runs(kind))
+                .map(|(kind, what)| (kind, what, Vec::new()))
+                .collect();
+        let mut pgbench_rounds = Vec::new();
+        for round in 1..=self.args.rounds {
+            if self.args.rounds > 1 {
+                eprintln!("{}: round {round} of {}", backend.name(), self.args.rounds);
+            }
+            let pgbench = (backend == Backend::Postgres)
+                .then(|| pgbench_ceilings(&self.args, &FreshPostgres::admin_url_from_env()));
+            pgbench_rounds.extend(pgbench);
+            let healthz = wrk.run("/healthz", None, None);
+            let healthz_rps = healthz.rps;
+            let mut healthz = Some(healthz);
+            for (kind, _, line) in &mut samples {
+                let (r, ceiling) = match *kind {
+                    "healthz" => match healthz.take() {
+                        Some(h) => (h, None),
+                        None => continue,
+                    },
+                    kind => {
+                        let targets = runs.iter().find(|r| r.0 == kind).map(|r| r.2);
+                        let ceiling = match pgbench {
+                            None => ("/healthz", healthz_rps),
+                            Some((_, n)) if kind == "post" => ("pgbench -N", n),
+                            Some((s, _)) => ("pgbench -S", s),
+                        };
+                        (
+                            wrk.run("", Some(kind), targets.map(|t| t.as_path())),
+                            Some(ceiling),
+                        )
+                    }
+                };
+                line.push(Sample {
+                    r,
+                    ceiling,
+                    rss_mib: rss_mib(pid, "VmRSS:"),
+                });
             }
         }
+        if !pgbench_rounds.is_empty() {
+            self.pgbench = Some((
+                median(pgbench_rounds.iter().map(|p| p.0).collect()),
+                median(pgbench_rounds.iter().map(|p| p.1).collect()),
+            ));
+        }
+        for (_, what, line) in &samples {
+            self.lines.push(Line::of(backend.name(), what, first, line));
+        }
+        // The ceilings of the growth run: the rounds' medians.
+        let ceiling_of = |kind: &str| -> Option<(&'static str, f64)> {
+            samples
+                .iter()
+                .find(|(k, _, _)| *k == kind)
+                .and_then(|(_, _, line)| Line::of("", "", 0, line).ceiling)
+        };
         for &rows in &self.args.rows[1..] {
             seed_rows(&store, &vault, &mut seeded, rows).await;
             write_get_targets(&seeded, &get_targets);
@@ -1044,7 +1146,13 @@ impl Suite {
             for (kind, what, targets) in [runs[0], runs[2]] {
                 if self.args.runs(kind) {
                     let r = wrk.run("", Some(kind), Some(targets));
-                    push(what, rows, r, ceiling(kind));
+                    let sample = Sample {
+                        r,
+                        ceiling: ceiling_of(kind),
+                        rss_mib: rss_mib(pid, "VmRSS:"),
+                    };
+                    self.lines
+                        .push(Line::of(backend.name(), what, rows, &[sample]));
                 }
             }
         }
@@ -1086,9 +1194,12 @@ impl Suite {
         .unwrap();
         writeln!(out, "|---|---|---:|---:|---:|---:|---|---:|---:|").unwrap();
         for l in &self.lines {
-            let ratio = match l.ceiling {
-                Some((name, c)) => format!("{:.2} × {name} ({c:.0})", l.rps / c),
-                None => "(ceiling)".to_owned(),
+            let ratio = match (l.ceiling, l.ratio) {
+                (Some((name, c)), Some((r, None))) => format!("{r:.2} × {name} ({c:.0})"),
+                (Some((name, c)), Some((r, Some((lo, hi))))) => {
+                    format!("{r:.2} × {name} ({c:.0}); rounds {lo:.2}–{hi:.2}")
+                }
+                _ => "(ceiling)".to_owned(),
             };
             writeln!(
                 out,
@@ -1101,8 +1212,11 @@ impl Suite {
             writeln!(
                 out,
                 "\nPostgreSQL ceilings in the same run: `pgbench -S` {s:.0} tps, `pgbench -N` {n:.0} tps \
-                 (-c {} -j {} -T {}, scale 10)",
-                self.args.connections, self.args.threads, self.args.duration
+                 (-c {} -j {} -T {}, scale 10{})",
+                self.args.connections,
+                self.args.threads,
+                self.args.duration,
+                if self.args.rounds > 1 { ", medians of the rounds" } else { "" }
             )
             .unwrap();
         }
@@ -1140,26 +1254,26 @@ fn machine() -> String {
 async fn main() {
     let args = parse_args();
     eprintln!("machine: {}", machine());
-    let pgbench = args
-        .backends
-        .contains(&Backend::Postgres)
-        .then(|| pgbench_ceilings(&args, &FreshPostgres::admin_url_from_env()));
     let mut suite = Suite {
         args,
         lines: Vec::new(),
         notes: Vec::new(),
-        pgbench,
+        pgbench: None,
     };
     for backend in suite.args.backends.clone() {
         eprintln!("== {}", backend.name());
         suite.run_backend(backend).await;
     }
     let table = format!(
-        "Machine: {}. wrk -t{} -c{} -d{}s, release build, loopback.\n\n{}",
+        "Machine: {}. wrk -t{} -c{} -d{}s, release build, loopback{}.\n\n{}",
         machine(),
         suite.args.threads,
         suite.args.connections,
         suite.args.duration,
+        match suite.args.rounds {
+            1 => String::new(),
+            n => format!("; {n} rounds, each line the median"),
+        },
         suite.table()
     );
     println!("{table}");
