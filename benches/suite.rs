@@ -502,6 +502,14 @@ struct Seeded {
     rows: usize,
 }
 
+/// The store and vault the rows are sealed and inserted with.
+async fn seeding_store(settings: &Settings) -> (Arc<Store>, Arc<dyn CredentialVault>) {
+    let store = Arc::new(open_store(settings).await.unwrap());
+    let ring = load_key_ring(settings, &store).await.unwrap();
+    let vault: Arc<dyn CredentialVault> = checked_vault(&store, ring).await.unwrap();
+    (store, vault)
+}
+
 async fn seed_keys(settings: &Settings, store: Arc<Store>) -> Seeded {
     let access = access_service(settings, store);
     let mut keys = Vec::new();
@@ -665,6 +673,16 @@ impl Running {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A panicking suite does not leave its server running.
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 
@@ -1040,13 +1058,14 @@ impl Suite {
         let settings =
             Settings::load_with(&workspace_root().join("config"), env.clone()).expect("settings");
 
-        // Seed through the store (the server is not running yet).
-        let store = Arc::new(open_store(&settings).await.unwrap());
-        let ring = load_key_ring(&settings, &store).await.unwrap();
-        let vault: Arc<dyn CredentialVault> = checked_vault(&store, ring).await.unwrap();
+        // Seed through the store (the server is not running yet), then close it: a second
+        // process holding the SQLite file open (its readers' locks in the shared WAL index,
+        // its own checkpointer) would slow the server's writes, as no deployment does.
+        let (store, vault) = seeding_store(&settings).await;
         let mut seeded = seed_keys(&settings, store.clone()).await;
         let first = self.args.rows[0];
         seed_rows(&store, &vault, &mut seeded, first).await;
+        drop((store, vault));
 
         let server = Running::start(&env, port).await;
         let pid = server.pid();
@@ -1131,6 +1150,15 @@ impl Suite {
         for (_, what, line) in &samples {
             self.lines.push(Line::of(backend.name(), what, first, line));
         }
+        if backend == Backend::Sqlite {
+            // Bounded by the writer's restarts (crates/store/src/sqlite_conn.rs), not by the
+            // number of writes.
+            let wal = std::fs::metadata(dir.path().join("bench.db-wal")).map_or(0, |m| m.len());
+            self.notes.push(format!(
+                "SQLite: write-ahead log file after the runs: {:.0} MiB",
+                wal as f64 / 1048576.0
+            ));
+        }
         // The ceilings of the growth run: the rounds' medians.
         let ceiling_of = |kind: &str| -> Option<(&'static str, f64)> {
             samples
@@ -1139,7 +1167,9 @@ impl Suite {
                 .and_then(|(_, _, line)| Line::of("", "", 0, line).ceiling)
         };
         for &rows in &self.args.rows[1..] {
+            let (store, vault) = seeding_store(&settings).await;
             seed_rows(&store, &vault, &mut seeded, rows).await;
+            drop((store, vault));
             write_get_targets(&seeded, &get_targets);
             write_deep_targets(&seeded, &deep_targets);
             // The growth run: the two reads that must not slow down as the table grows.
@@ -1179,7 +1209,6 @@ impl Suite {
             rss_mib(pid, "VmHWM:")
         ));
         server.stop();
-        drop(store);
         if let Some(db) = fresh {
             db.drop_database().await.unwrap();
         }
