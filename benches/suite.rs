@@ -696,7 +696,7 @@ async fn verify_burst(base: &str, key: &str, n: usize, pid: u32) -> String {
     let body = json!({"provider": "zendesk", "platform": "helpcenter", "credentials": {
         "username": "agent@example.org", "token": "load-test-token", "subdomain": "acme"}});
     let done = Arc::new(AtomicBool::new(false));
-    let peak = Arc::new(std::sync::Mutex::new(0.0_f64));
+    let peak = Arc::new(std::sync::Mutex::new(Peak::default()));
     let probe = {
         let (done, peak) = (done.clone(), peak.clone());
         let url = format!("{base}/healthz");
@@ -711,9 +711,8 @@ async fn verify_burst(base: &str, key: &str, n: usize, pid: u32) -> String {
                     .await
                     .is_ok_and(|r| r.status().is_success());
                 samples.push((t.elapsed(), ok));
-                let rss = rss_mib(pid, "VmRSS:");
                 if let Ok(mut p) = peak.lock() {
-                    *p = p.max(rss);
+                    p.sample(pid);
                 }
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
@@ -751,10 +750,10 @@ async fn verify_burst(base: &str, key: &str, n: usize, pid: u32) -> String {
     let p99 = samples
         .get(samples.len().saturating_mul(99) / 100)
         .map_or(0.0, |(d, _)| d.as_secs_f64() * 1000.0);
-    let peak = peak.lock().map_or(f64::NAN, |p| *p);
+    let peak = peak.lock().map_or(Peak::default(), |p| *p);
     format!(
         "{ok}/{n} verifications succeeded in {:.2} s (target < 2 s); /healthz meanwhile: {} probes, \
-         {failed} failed, p99 {p99:.1} ms (target < 50 ms); server RSS peak {peak:.0} MiB \
+         {failed} failed, p99 {p99:.1} ms (target < 50 ms); server RSS peak {peak} \
          (target < 200 MiB)",
         total.as_secs_f64(),
         samples.len()
@@ -766,11 +765,40 @@ const UPLOAD_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const UPLOAD_MIB: usize = 25;
 
 /// Polls a process's RSS every 10 ms until `done`; the highest value seen, in MiB.
-fn watch_rss(pid: u32, done: Arc<AtomicBool>) -> tokio::task::JoinHandle<f64> {
+/// The highest RSS seen, and the highest anonymous part of it (the heap and stacks; the rest
+/// is file-backed: the binary and, on SQLite, the database file its connections map, which
+/// are pages of the OS page cache, shared and reclaimable).
+#[derive(Clone, Copy, Default)]
+struct Peak {
+    rss: f64,
+    anon: f64,
+}
+
+impl Peak {
+    fn sample(&mut self, pid: u32) {
+        self.rss = self.rss.max(rss_mib(pid, "VmRSS:"));
+        self.anon = self.anon.max(rss_mib(pid, "RssAnon:"));
+    }
+
+    fn max(self, other: Peak) -> Peak {
+        Peak {
+            rss: self.rss.max(other.rss),
+            anon: self.anon.max(other.anon),
+        }
+    }
+}
+
+impl std::fmt::Display for Peak {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.0} MiB ({:.0} MiB anonymous)", self.rss, self.anon)
+    }
+}
+
+fn watch_rss(pid: u32, done: Arc<AtomicBool>) -> tokio::task::JoinHandle<Peak> {
     tokio::spawn(async move {
-        let mut peak = 0.0_f64;
+        let mut peak = Peak::default();
         while !done.load(Ordering::SeqCst) {
-            peak = peak.max(rss_mib(pid, "VmRSS:"));
+            peak.sample(pid);
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         peak
@@ -836,7 +864,7 @@ async fn upload_burst(base: &str, key: &str, s3: &S3sFs, n: usize, pid: u32) -> 
     let total_mib = (n * UPLOAD_MIB) as f64;
     let mut through_server = Vec::new();
     let mut straight = Vec::new();
-    let mut peak = 0.0_f64;
+    let mut peak = Peak::default();
     let mut failures = 0;
     for round in 0..3 {
         // Round 0 warms both paths up (connections, the bucket check's cache); not counted.
@@ -881,7 +909,7 @@ async fn upload_burst(base: &str, key: &str, s3: &S3sFs, n: usize, pid: u32) -> 
         }
         let server_secs = started.elapsed().as_secs_f64();
         done.store(true, Ordering::SeqCst);
-        let round_peak = watcher.await.unwrap_or(f64::NAN);
+        let round_peak = watcher.await.unwrap_or_default();
         let started = Instant::now();
         let tasks: Vec<_> = (0..n)
             .map(|i| {
@@ -922,7 +950,7 @@ async fn upload_burst(base: &str, key: &str, s3: &S3sFs, n: usize, pid: u32) -> 
     format!(
         "{n} concurrent {UPLOAD_MIB} MiB exports: {a:.0} MiB/s through the server vs {b:.0} MiB/s \
          straight to the same S3 server with aws-sdk-s3 = {:.2}× (target ≥ 0.7×); server RSS \
-         peak {peak:.0} MiB during its uploads (target < 200 MiB); {failures} failed uploads \
+         peak {peak} during its uploads (target < 200 MiB); {failures} failed uploads \
          (2 measured rounds each, after a warm-up round)",
         a / b
     )
@@ -1069,9 +1097,10 @@ impl Suite {
 
         let server = Running::start(&env, port).await;
         let pid = server.pid();
-        let idle = rss_mib(pid, "VmRSS:");
+        let mut idle = Peak::default();
+        idle.sample(pid);
         self.notes.push(format!(
-            "{}: server RSS {idle:.0} MiB idle after start with {first} rows",
+            "{}: server RSS {idle} idle after start with {first} rows",
             backend.name()
         ));
         let wrk = Wrk {
