@@ -258,9 +258,9 @@ fn same(e: &RepositoryError) -> RepositoryError {
 
 /// How often the checkpointer copies the write-ahead log into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
-/// Past this many frames in the log (4 KiB pages: 64 MiB), the writer restarts it (see the
+/// Past this many frames in the log (4 KiB pages: 256 MiB), the writer restarts it (see the
 /// module's doc), so the log cannot grow without bound under a write load that never pauses.
-const WAL_FRAMES_RESTART: i64 = 16_384;
+const WAL_FRAMES_RESTART: i64 = 65_536;
 /// Before asking for a restart, the checkpointer copies until at most this many frames are
 /// left for the writer to copy (4 MiB), in at most [`CATCH_UP_ROUNDS`] back-to-back rounds.
 const RESTART_LEFT_FRAMES: i64 = 1_024;
