@@ -193,35 +193,39 @@ macro_rules! in_tx {
     }};
 }
 
-/// A create: the integration and its audit event in one transaction, the two inserts
-/// pipelined (sent together, one round trip instead of two). PostgreSQL still runs them in
-/// order; if the first fails, the second fails too (the transaction is aborted) and the whole
-/// transaction rolls back, reporting the first error.
+/// A create: the integration and its audit event in one transaction.
 pub(crate) async fn insert(
     pool: &Pool,
     record: &IntegrationRecord,
     event: &AuditEvent,
 ) -> Result<(), RepositoryError> {
+    in_tx!(pool, |c| insert_pipelined_on(c, record, event).await)
+}
+
+/// A create's two inserts (the integration and its audit event) pipelined: sent together,
+/// one round trip instead of two. PostgreSQL still runs them in order; if the first fails,
+/// the second fails too (the transaction is aborted), the caller's transaction rolls back
+/// whole, and the first error is the one reported.
+async fn insert_pipelined_on(
+    c: &mut Conn,
+    record: &IntegrationRecord,
+    event: &AuditEvent,
+) -> Result<(), RepositoryError> {
     let row = new_integration(record)?;
     let event_row = EventRow::of(event);
-    let mut conn = checkout(pool).await?;
-    conn.transaction::<_, TxError, _>(async |c| {
-        let c: &Conn = c;
-        let (integration, audit) = futures_util::future::join(
-            diesel::insert_into(integrations::table)
-                .values(&row)
-                .execute(&mut &*c),
-            diesel::insert_into(audit_events::table)
-                .values(&event_row)
-                .execute(&mut &*c),
-        )
-        .await;
-        integration.map_err(|e| insert_error(e, record))?;
-        audit.map_err(db_error)?;
-        Ok(())
-    })
-    .await
-    .map_err(RepositoryError::from)
+    let c: &Conn = c;
+    let (integration, audit) = futures_util::future::join(
+        diesel::insert_into(integrations::table)
+            .values(&row)
+            .execute(&mut &*c),
+        diesel::insert_into(audit_events::table)
+            .values(&event_row)
+            .execute(&mut &*c),
+    )
+    .await;
+    integration.map_err(|e| insert_error(e, record))?;
+    audit.map_err(db_error)?;
+    Ok(())
 }
 
 pub(crate) async fn insert_many(
