@@ -87,6 +87,8 @@ enum ApiKeyCommand {
     #[command(after_help = "Example:\n  integrations api-key revoke Xy3_k9Qa")]
     Revoke {
         /// The key id shown by `api-key list` (8 characters).
+        // A key id may begin with `-` (base64url): it is the argument, not an option.
+        #[arg(allow_hyphen_values = true)]
         key_id: String,
     },
 }

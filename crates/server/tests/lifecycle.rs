@@ -309,6 +309,14 @@ fn api_keys(db: Db) {
     let out = d.run(&["api-key", "revoke", "nokey000"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no API key has the id"));
+    // One key id in 64 begins with `-` (base64url): the CLI takes it as the id, not an option.
+    let out = d.run(&["api-key", "revoke", "-nokey00"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no API key has the id -nokey00"),
+        "{stderr}"
+    );
     let out = d.run(&["api-key", "create", "--account", "acme", "--scope", "admin"]);
     assert!(!out.status.success());
     server.stop();
