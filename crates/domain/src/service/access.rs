@@ -7,7 +7,7 @@ use crate::access::{
 use crate::integration::now_millis;
 use crate::ports::{ApiKeyStore, Entropy, NewApiKey, RepositoryError};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
@@ -42,13 +42,24 @@ struct Cached {
 /// Lookups of a key id are cached for `cache_ttl` (a revoked key stops working on every
 /// replica within that time); the presented key's digest is compared with the stored one in
 /// constant time on every request, cached or not.
+///
+/// One lookup per key id at a time: when many requests with the same uncached key arrive at
+/// once (a burst of verifications, or the moment a busy key's entry expires), the first asks
+/// the store and the others wait for its answer, instead of each taking a database connection
+/// (on PostgreSQL, a thousand at once made the pool open connections, whose server processes
+/// took the CPU the burst needed). If that lookup fails, those waiting fail with it rather than
+/// queueing one more lookup each behind a store that is not answering.
 pub struct AccessService<K, E> {
     keys: K,
     entropy: E,
     cache_ttl: Duration,
     cache: Mutex<HashMap<KeyId, Cached>>,
     touched: Mutex<HashMap<KeyId, Instant>>,
+    /// The lookups in flight, by key id; each gate holds when its last lookup failed.
+    lookups: Mutex<HashMap<KeyId, Arc<Gate>>>,
 }
+
+type Gate = futures_util::lock::Mutex<Option<Instant>>;
 
 impl<K: ApiKeyStore, E: Entropy> AccessService<K, E> {
     /// `cache_ttl` zero disables the cache.
@@ -59,6 +70,7 @@ impl<K: ApiKeyStore, E: Entropy> AccessService<K, E> {
             cache_ttl,
             cache: Mutex::new(HashMap::new()),
             touched: Mutex::new(HashMap::new()),
+            lookups: Mutex::new(HashMap::new()),
         }
     }
 
@@ -73,18 +85,7 @@ impl<K: ApiKeyStore, E: Entropy> AccessService<K, E> {
         let digest = ApiKeyDigest::of(presented);
         let record = match self.cached(&key_id) {
             Some(r) => r,
-            None => {
-                let found = self
-                    .keys
-                    .find_api_key(&key_id, &digest)
-                    .await
-                    .map_err(AuthFailure::Repository)?;
-                let Some(record) = found else {
-                    return Err(AuthFailure::Auth(AuthError::Invalid));
-                };
-                self.remember(&record);
-                record
-            }
+            None => self.look_up(&key_id, &digest).await?,
         };
         // Constant time: the digests are compared in full whatever they hold.
         if !record.digest.ct_eq(&digest) || record.revoked_at.is_some() {
@@ -181,6 +182,49 @@ impl<K: ApiKeyStore, E: Entropy> AccessService<K, E> {
         Ok((key, new))
     }
 
+    /// The key's record from the store, one lookup per key id at a time (see the type's doc).
+    async fn look_up(
+        &self,
+        key_id: &KeyId,
+        digest: &ApiKeyDigest,
+    ) -> Result<ApiKeyRecord, AuthFailure> {
+        if self.cache_ttl.is_zero() {
+            return self.fetch(key_id, digest).await;
+        }
+        let arrived = Instant::now();
+        let gate = InFlight::join(&self.lookups, key_id);
+        let mut failed_at = gate.gate.lock().await;
+        if let Some(record) = self.cached(key_id) {
+            return Ok(record);
+        }
+        if failed_at.is_some_and(|at| at >= arrived) {
+            return Err(AuthFailure::Repository(RepositoryError::unavailable(
+                "the key lookup this request waited for failed",
+            )));
+        }
+        let outcome = self.fetch(key_id, digest).await;
+        if let Err(AuthFailure::Repository(_)) = &outcome {
+            *failed_at = Some(Instant::now());
+        }
+        outcome
+    }
+
+    /// The key's record from the store (cached when found).
+    async fn fetch(
+        &self,
+        key_id: &KeyId,
+        digest: &ApiKeyDigest,
+    ) -> Result<ApiKeyRecord, AuthFailure> {
+        let found = self
+            .keys
+            .find_api_key(key_id, digest)
+            .await
+            .map_err(AuthFailure::Repository)?;
+        let record = found.ok_or(AuthFailure::Auth(AuthError::Invalid))?;
+        self.remember(&record);
+        Ok(record)
+    }
+
     fn cached(&self, key_id: &KeyId) -> Option<ApiKeyRecord> {
         if self.cache_ttl.is_zero() {
             return None;
@@ -230,6 +274,45 @@ impl<K: ApiKeyStore, E: Entropy> AccessService<K, E> {
         if due {
             if let Err(e) = self.keys.touch_api_key(key_id, now_millis()).await {
                 tracing::warn!(%key_id, error = %e, "could not record the key's last use");
+            }
+        }
+    }
+}
+
+/// A request's place at a key id's gate; the last to leave removes the gate, so the map only
+/// holds the lookups in flight (also when a request is dropped while it waits).
+struct InFlight<'a> {
+    lookups: &'a Mutex<HashMap<KeyId, Arc<Gate>>>,
+    key_id: &'a KeyId,
+    gate: Arc<Gate>,
+}
+
+impl<'a> InFlight<'a> {
+    fn join(lookups: &'a Mutex<HashMap<KeyId, Arc<Gate>>>, key_id: &'a KeyId) -> Self {
+        let gate = match lookups.lock() {
+            Ok(mut map) => map.entry(key_id.clone()).or_default().clone(),
+            // A poisoned map: a gate of its own (no sharing, no harm).
+            Err(_) => Arc::default(),
+        };
+        Self {
+            lookups,
+            key_id,
+            gate,
+        }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut map) = self.lookups.lock() {
+            // Clones are only taken under this lock: two means the map's and this one.
+            let last = Arc::strong_count(&self.gate) <= 2;
+            if last
+                && map
+                    .get(self.key_id)
+                    .is_some_and(|g| Arc::ptr_eq(g, &self.gate))
+            {
+                map.remove(self.key_id);
             }
         }
     }
@@ -302,6 +385,149 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(250)).await;
         // ...and not after it.
         assert!(svc.authenticate(Some(key.expose())).await.is_err());
+    }
+
+    /// A key store whose lookups take 20 ms and are counted; `failing` makes them fail.
+    struct SlowLookups {
+        inner: Arc<InMemoryRepository>,
+        finds: std::sync::atomic::AtomicUsize,
+        failing: std::sync::atomic::AtomicBool,
+    }
+
+    #[async_trait::async_trait]
+    impl ApiKeyStore for SlowLookups {
+        async fn ensure_account(
+            &self,
+            n: &AccountName,
+        ) -> Result<crate::AccountId, RepositoryError> {
+            self.inner.ensure_account(n).await
+        }
+        async fn insert_api_key(
+            &self,
+            a: crate::AccountId,
+            k: &NewApiKey,
+        ) -> Result<(), RepositoryError> {
+            self.inner.insert_api_key(a, k).await
+        }
+        async fn insert_first_api_key(
+            &self,
+            n: &AccountName,
+            k: &NewApiKey,
+        ) -> Result<Option<crate::AccountId>, RepositoryError> {
+            self.inner.insert_first_api_key(n, k).await
+        }
+        async fn find_api_key(
+            &self,
+            k: &KeyId,
+            d: &ApiKeyDigest,
+        ) -> Result<Option<ApiKeyRecord>, RepositoryError> {
+            use std::sync::atomic::Ordering::SeqCst;
+            self.finds.fetch_add(1, SeqCst);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            if self.failing.load(SeqCst) {
+                return Err(RepositoryError::unavailable("the database is down"));
+            }
+            self.inner.find_api_key(k, d).await
+        }
+        async fn list_api_keys(
+            &self,
+            a: Option<&AccountName>,
+        ) -> Result<Vec<ApiKeyRecord>, RepositoryError> {
+            self.inner.list_api_keys(a).await
+        }
+        async fn revoke_api_key(
+            &self,
+            k: &KeyId,
+            at: time::OffsetDateTime,
+        ) -> Result<(), RepositoryError> {
+            self.inner.revoke_api_key(k, at).await
+        }
+        async fn touch_api_key(
+            &self,
+            k: &KeyId,
+            at: time::OffsetDateTime,
+        ) -> Result<(), RepositoryError> {
+            self.inner.touch_api_key(k, at).await
+        }
+    }
+
+    fn slow_service(
+        ttl: Duration,
+    ) -> (
+        AccessService<Arc<SlowLookups>, CountingEntropy>,
+        Arc<SlowLookups>,
+    ) {
+        let store = Arc::new(SlowLookups {
+            inner: Arc::new(InMemoryRepository::new()),
+            finds: Default::default(),
+            failing: Default::default(),
+        });
+        (
+            AccessService::new(store.clone(), CountingEntropy::default(), ttl),
+            store,
+        )
+    }
+
+    #[tokio::test]
+    async fn requests_with_the_same_uncached_key_share_one_lookup() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let (svc, store) = slow_service(Duration::from_secs(60));
+        let (key, _) = svc
+            .create_key(&AccountName::parse("acme").unwrap(), Scopes::DEFAULT, None)
+            .await
+            .unwrap();
+        let (other, _) = svc
+            .create_key(&AccountName::parse("other").unwrap(), Scopes::DEFAULT, None)
+            .await
+            .unwrap();
+        let burst = (0..50).map(|i| {
+            let presented = if i % 10 == 0 {
+                other.expose()
+            } else {
+                key.expose()
+            };
+            svc.authenticate(Some(presented))
+        });
+        let answers = futures_util::future::join_all(burst).await;
+        assert!(answers.iter().all(Result::is_ok));
+        // One lookup per key id, not one per request.
+        assert_eq!(store.finds.load(SeqCst), 2);
+        assert!(
+            svc.lookups.lock().unwrap().is_empty(),
+            "no gate is left behind"
+        );
+
+        // A wrong secret under a cached key id is still refused (digest compared every time).
+        let forged = format!("{}{}", &key.expose()[..11], "A".repeat(35));
+        assert!(matches!(
+            svc.authenticate(Some(&forged)).await,
+            Err(AuthFailure::Auth(AuthError::Invalid))
+        ));
+    }
+
+    #[tokio::test]
+    async fn those_waiting_for_a_failed_lookup_fail_with_it() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let (svc, store) = slow_service(Duration::from_secs(60));
+        let (key, _) = svc
+            .create_key(&AccountName::parse("acme").unwrap(), Scopes::DEFAULT, None)
+            .await
+            .unwrap();
+        store.failing.store(true, SeqCst);
+        let answers =
+            futures_util::future::join_all((0..20).map(|_| svc.authenticate(Some(key.expose()))))
+                .await;
+        assert!(answers.iter().all(|a| matches!(
+            a,
+            Err(AuthFailure::Repository(RepositoryError::Unavailable(_)))
+        )));
+        // One lookup failed; the other nineteen did not queue one more each behind it.
+        assert_eq!(store.finds.load(SeqCst), 1);
+        // A request arriving after the failure asks the store again.
+        store.failing.store(false, SeqCst);
+        svc.authenticate(Some(key.expose())).await.unwrap();
+        assert_eq!(store.finds.load(SeqCst), 2);
+        assert!(svc.lookups.lock().unwrap().is_empty());
     }
 
     #[tokio::test]
