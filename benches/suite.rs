@@ -789,28 +789,24 @@ async fn verify_burst(base: &str, key: &str, n: usize, pid: u32) -> Burst {
     }
     let total = started.elapsed();
     done.store(true, Ordering::SeqCst);
-    let probes = probe.join().unwrap();
+    let mut probes = probe.join().unwrap();
+    probes.sort_by_key(|(_, took, _)| *took);
+    let ms = |d: &Duration| d.as_secs_f64() * 1000.0;
+    let failed = probes.iter().filter(|(_, _, ok)| !ok).count();
+    let p99 = probes
+        .get(probes.len().saturating_mul(99) / 100)
+        .map_or(0.0, |(_, took, _)| ms(took));
     // The slowest probe and when it was sent: at the burst's start (its requests arriving) or
     // about 1 s in (the provider's answers and their audit events).
     let worst = probes
-        .iter()
-        .max_by_key(|(_, took, _)| *took)
-        .map_or((0.0, 0.0), |(at, took, _)| {
-            (took.as_secs_f64() * 1000.0, at.as_secs_f64() * 1000.0)
-        });
-    let mut samples: Vec<(Duration, bool)> =
-        probes.into_iter().map(|(_, took, ok)| (took, ok)).collect();
-    samples.sort_by_key(|(d, _)| *d);
-    let failed = samples.iter().filter(|(_, ok)| !ok).count();
-    let p99 = samples
-        .get(samples.len().saturating_mul(99) / 100)
-        .map_or(0.0, |(d, _)| d.as_secs_f64() * 1000.0);
+        .last()
+        .map_or((0.0, 0.0), |(at, took, _)| (ms(took), ms(at)));
     let peak = peak.lock().map_or(Peak::default(), |p| *p);
     Burst {
         n,
         ok,
         secs: total.as_secs_f64(),
-        probes: samples.len(),
+        probes: probes.len(),
         failed,
         p99,
         worst,
