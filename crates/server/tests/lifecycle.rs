@@ -386,6 +386,9 @@ fn rotation_runbook(db: Db) {
 
     // 3. Rewrap while the service serves: reads and verifies keep succeeding meanwhile.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // The rewrap starts once the traffic has made its first round, so that the two overlap
+    // (30 rows rewrap faster than a fresh thread's first GET and verify: `calls` was 0 once).
+    let (first_round, traffic_running) = std::sync::mpsc::channel();
     let traffic = {
         let stop = stop.clone();
         let (base, key, ids) = (server.base.clone(), key.clone(), ids.clone());
@@ -418,11 +421,17 @@ fn rotation_runbook(db: Db) {
                 });
                 assert_eq!(get, 200);
                 assert_eq!(verify["isConnectionSuccessful"], true, "{verify}");
+                if n == 0 {
+                    let _ = first_round.send(());
+                }
                 n += 1;
             }
             n
         })
     };
+    traffic_running
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the first GET and verify answered");
     let rewrapped = d.ok(&["keys", "rewrap", "--batch", "7"]);
     assert!(
         rewrapped.contains("rewrapped 30 integration(s) under master key 2"),
