@@ -160,7 +160,13 @@ impl KeyId {
 
     pub fn parse(raw: &str) -> Result<Self, String> {
         let v = raw.trim();
-        let v = v.strip_prefix(ApiKey::PREFIX).unwrap_or(v);
+        // `ik_` is accepted in front of an id only when the rest is a whole id: an id is
+        // random base64url and may itself begin with `ik_` (one key in 262,144), and such a
+        // key must still parse, authenticate and be listed.
+        let v = match v.strip_prefix(ApiKey::PREFIX) {
+            Some(rest) if rest.len() == Self::LEN => rest,
+            _ => v,
+        };
         if v.len() != Self::LEN
             || !v
                 .bytes()
@@ -338,6 +344,22 @@ mod tests {
         assert_eq!(presented_key_id(&a.expose().replace("ik_", "xx_")), None);
         assert_eq!(KeyId::parse(a.key_id().as_str()), Ok(a.key_id()));
         assert!(KeyId::parse("abc").is_err());
+        assert_eq!(KeyId::parse("ik_abcdefgh").unwrap().as_str(), "abcdefgh");
+    }
+
+    /// A key whose random id begins with `ik_` (it happened in CI: `ik_ik_a9q8k…`).
+    #[test]
+    fn an_id_that_begins_with_the_key_prefix_is_still_an_id() {
+        let mut bytes = [7u8; 32];
+        // base64url of 0x8a 0x4f 0xfe is "ik_-": the id begins with `ik_`.
+        bytes[..3].copy_from_slice(&[0x8a, 0x4f, 0xfe]);
+        let key = ApiKey::from_random_bytes(&bytes);
+        assert!(key.expose().starts_with("ik_ik_"), "{}", key.expose());
+        let id = key.key_id();
+        assert!(id.as_str().starts_with("ik_"));
+        assert_eq!(KeyId::parse(id.as_str()), Ok(id.clone()));
+        assert_eq!(presented_key_id(key.expose()), Some(id.as_str()));
+        assert_eq!(KeyId::parse(&format!("ik_{id}")), Ok(id));
     }
 
     #[test]

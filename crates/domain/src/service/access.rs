@@ -370,6 +370,40 @@ mod tests {
         assert!(listed[0].last_used_at.is_some());
     }
 
+    /// Random bytes whose key id begins with `ik_` (base64url of 8a 4f fe is `ik_-`).
+    struct KeyIdLikeThePrefix;
+
+    impl Entropy for KeyIdLikeThePrefix {
+        fn fill(&self, dest: &mut [u8]) -> Result<(), crate::ports::EntropyError> {
+            dest.fill(7);
+            dest[..3].copy_from_slice(&[0x8a, 0x4f, 0xfe]);
+            Ok(())
+        }
+    }
+
+    /// It happened in CI (`ik_ik_a9q8k…`): such a key could neither authenticate nor be
+    /// listed, its stored id read back as invalid.
+    #[tokio::test]
+    async fn a_key_whose_id_begins_with_the_prefix_works_like_any_other() {
+        let repo = Arc::new(InMemoryRepository::new());
+        let svc = AccessService::new(repo, KeyIdLikeThePrefix, Duration::ZERO);
+        let acme = AccountName::parse("acme").unwrap();
+        let (key, record) = svc.create_key(&acme, Scopes::DEFAULT, None).await.unwrap();
+        assert!(
+            record.key_id.as_str().starts_with("ik_"),
+            "{}",
+            record.key_id
+        );
+        let p = svc.authenticate(Some(key.expose())).await.unwrap();
+        assert_eq!(p.key_id, record.key_id);
+        let typed = KeyId::parse(record.key_id.as_str()).unwrap();
+        svc.revoke(&typed).await.unwrap();
+        assert!(matches!(
+            svc.authenticate(Some(key.expose())).await,
+            Err(AuthFailure::Auth(AuthError::Invalid))
+        ));
+    }
+
     #[tokio::test]
     async fn a_cached_key_is_revoked_elsewhere_within_the_ttl() {
         let (svc, repo) = service(Duration::from_millis(200));
