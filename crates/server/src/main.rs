@@ -69,7 +69,8 @@ enum ApiKeyCommand {
         #[arg(long = "scope", value_name = "SCOPE")]
         scopes: Vec<String>,
         /// A note for `api-key list` (at most 200 characters).
-        #[arg(long)]
+        // A label may begin with `-` (`--label "-nightly"`): the word after `--label` is it.
+        #[arg(long, allow_hyphen_values = true)]
         label: Option<String>,
     },
     /// One line per key that still works: `keyId account scopes createdAt lastUsedAt label`.

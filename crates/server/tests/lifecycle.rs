@@ -219,7 +219,8 @@ fn api_keys(db: Db) {
             "--scope",
             "reveal",
             "--label",
-            "export worker",
+            // A label may begin with `-`: it is the value, not an option.
+            "-export worker",
         ])
         .trim()
         .to_owned();
@@ -237,7 +238,7 @@ fn api_keys(db: Db) {
     assert_eq!(fields[4], "-", "never used yet");
     assert_eq!(fields[5], "CI deploys");
     assert!(
-        lines[1].contains(" use,reveal ") && lines[1].ends_with("export worker"),
+        lines[1].contains(" use,reveal ") && lines[1].ends_with(" -export worker"),
         "{listed}"
     );
     assert!(!listed.contains(&manager[11..]), "a key is never listed");
