@@ -73,10 +73,10 @@ pub enum Listed<T> {
     Unreadable(UnreadableRow),
 }
 
-impl Listed<IntegrationRecord> {
+impl Listed<IntegrationView> {
     pub fn position(&self) -> Position {
         match self {
-            Listed::Readable(r) => r.position(),
+            Listed::Readable(v) => v.position(),
             Listed::Unreadable(u) => Position {
                 at: u.created_at,
                 id: *u.id.as_uuid(),
@@ -112,6 +112,15 @@ pub struct IntegrationView {
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     pub last_verification: Option<Verification>,
+}
+
+impl IntegrationView {
+    pub fn position(&self) -> Position {
+        Position {
+            at: self.created_at,
+            id: *self.id.as_uuid(),
+        }
+    }
 }
 
 impl From<&IntegrationRecord> for IntegrationView {

@@ -20,7 +20,7 @@ use crate::access::{AccountName, ApiKeyRecord, KeyId};
 use crate::audit::{AuditEvent, EventQuery};
 use crate::credentials::{Credentials, SecretFields};
 use crate::ids::{AccountId, IntegrationId};
-use crate::integration::{IntegrationRecord, ListQuery, Listed, SealedSecrets};
+use crate::integration::{IntegrationRecord, IntegrationView, ListQuery, Listed, SealedSecrets};
 use crate::page::Page;
 use crate::provider::{Platform, Provider};
 use crate::verification::{FailureReason, Verification, VerificationFailure};
@@ -102,11 +102,15 @@ pub trait IntegrationRepository: Send + Sync + 'static {
     /// `query.after`, filtered by platform and provider. A row that cannot be read is listed
     /// as [`Listed::Unreadable`] (never an error for the whole page). `next` is the position
     /// of the last item when more items follow, else `None`.
+    ///
+    /// Items are what a list shows, the masked view: the sealed secrets are not read (a list
+    /// never holds them, and a page moves less data; [`Credentials::masked_view`] builds the
+    /// credentials from the public fields).
     async fn list(
         &self,
         account: AccountId,
         query: &ListQuery,
-    ) -> Result<Page<Listed<IntegrationRecord>>, RepositoryError>;
+    ) -> Result<Page<Listed<IntegrationView>>, RepositoryError>;
 
     /// Records the latest verification of an integration, only if its `updated_at` still
     /// equals `checked_version` (the version whose credentials were checked), and writes
@@ -464,7 +468,7 @@ impl<T: IntegrationRepository + ?Sized> IntegrationRepository for Arc<T> {
         &self,
         a: AccountId,
         q: &ListQuery,
-    ) -> Result<Page<Listed<IntegrationRecord>>, RepositoryError> {
+    ) -> Result<Page<Listed<IntegrationView>>, RepositoryError> {
         (**self).list(a, q).await
     }
     async fn record_verification(

@@ -41,8 +41,9 @@ pub use error::StoreError;
 use async_trait::async_trait;
 use integrations_domain::{
     AccountId, AccountName, ApiKeyDigest, ApiKeyRecord, ApiKeyStore, AuditEvent, AuditLog,
-    CredentialVault, EventQuery, IntegrationId, IntegrationRecord, IntegrationRepository, KeyId,
-    KeyRegistry, ListQuery, Listed, NewApiKey, Page, RepositoryError, RewrapBatch, Verification,
+    CredentialVault, EventQuery, IntegrationId, IntegrationRecord, IntegrationRepository,
+    IntegrationView, KeyId, KeyRegistry, ListQuery, Listed, NewApiKey, Page, RepositoryError,
+    RewrapBatch, Verification,
 };
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -224,7 +225,7 @@ impl IntegrationRepository for Store {
         &self,
         account: AccountId,
         query: &ListQuery,
-    ) -> Result<Page<Listed<IntegrationRecord>>, RepositoryError> {
+    ) -> Result<Page<Listed<IntegrationView>>, RepositoryError> {
         dispatch!(self.list(account, query))
     }
 

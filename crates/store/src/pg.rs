@@ -265,7 +265,7 @@ pub(crate) async fn list(
     pool: &Pool,
     account: AccountId,
     query: &ListQuery,
-) -> Result<Page<Listed<IntegrationRecord>>, RepositoryError> {
+) -> Result<Page<Listed<IntegrationView>>, RepositoryError> {
     on_conn!(pool, |c| list_on(c, account, query).await)
 }
 
@@ -429,17 +429,17 @@ async fn rewrap_rows(
 ) -> Result<RewrapBatch, RepositoryError> {
     let mut batch = RewrapBatch {
         claimed: rows.len() as u64,
-        last: rows.last().map(|r| IntegrationId::from_uuid(r.id)),
+        last: rows.last().map(|r| IntegrationId::from_uuid(r.shown.id)),
         ..RewrapBatch::default()
     };
     let mut ids = Vec::with_capacity(rows.len());
     let mut blobs = Vec::with_capacity(rows.len());
     for row in rows {
-        let id = IntegrationId::from_uuid(row.id);
+        let id = IntegrationId::from_uuid(row.shown.id);
         let (context, sealed) = match crate::codec::rewrap_input(
             row.account_id,
             id,
-            &row.provider,
+            &row.shown.provider,
             row.kek_id,
             row.sealed,
         ) {

@@ -58,25 +58,24 @@ macro_rules! queries {
         use diesel::prelude::*;
         use diesel::result::{DatabaseErrorKind, Error as DieselError};
         use integrations_domain::{
-            AccountId, AccountName, ApiKeyDigest, ApiKeyRecord, AuditEvent, EventQuery,
-            IntegrationId, IntegrationRecord, KeyId, Label, ListQuery, Listed, NewApiKey, Page,
-            RepositoryError, SealedSecrets, UnreadableRow, Verification,
+            AccountId, AccountName, ApiKeyDigest, ApiKeyRecord, AuditEvent, Credentials,
+            EventQuery, IntegrationId, IntegrationRecord, IntegrationView, KeyId, Label,
+            ListQuery, Listed, NewApiKey, Page, RepositoryError, SealedSecrets, UnreadableRow,
+            Verification,
         };
         use std::collections::BTreeMap;
         use time::OffsetDateTime;
 
-        /// One row of `integrations`.
+        /// The columns a list shows: all but the owner and the sealed secrets, which a list
+        /// never reads (less to move per row, and no secret material in a list's memory).
         #[derive(Queryable, Selectable)]
         #[diesel(table_name = integrations, check_for_backend(Db))]
-        pub(crate) struct IntegrationRow {
+        pub(crate) struct ShownRow {
             pub(crate) id: DbId,
-            pub(crate) account_id: DbId,
             label: String,
             pub(crate) provider: String,
             public_fields: String,
-            pub(crate) kek_id: i64,
-            pub(crate) sealed: Vec<u8>,
-            pub(crate) created_at: DbTime,
+            created_at: DbTime,
             updated_at: DbTime,
             last_verified_at: Option<DbTime>,
             last_verification_successful: Option<bool>,
@@ -84,51 +83,105 @@ macro_rules! queries {
             last_verification_reason: Option<String>,
         }
 
-        impl IntegrationRow {
-            pub(crate) fn into_record(self) -> Result<IntegrationRecord, RepositoryError> {
+        /// One row of `integrations`.
+        #[derive(Queryable, Selectable)]
+        #[diesel(table_name = integrations, check_for_backend(Db))]
+        pub(crate) struct IntegrationRow {
+            #[diesel(embed)]
+            pub(crate) shown: ShownRow,
+            pub(crate) account_id: DbId,
+            pub(crate) kek_id: i64,
+            pub(crate) sealed: Vec<u8>,
+        }
+
+        /// A [`ShownRow`] decoded.
+        struct Shown {
+            id: IntegrationId,
+            label: Label,
+            provider: integrations_domain::Provider,
+            public_fields: integrations_domain::PublicFields,
+            created_at: OffsetDateTime,
+            updated_at: OffsetDateTime,
+            last_verification: Option<Verification>,
+        }
+
+        /// Where a row sits in a list: its id and creation time.
+        type Place = (IntegrationId, OffsetDateTime);
+
+        impl ShownRow {
+            /// The row decoded; a failure carries the row's place when its id and creation
+            /// time could be read (the list then marks it there).
+            fn decode(self) -> Result<Shown, (RepositoryError, Option<Place>)> {
+                let id = id_from_db(self.id)
+                    .map(IntegrationId::from_uuid)
+                    .map_err(|e| (e, None))?;
+                let created_at = time_from_db(self.created_at).map_err(|e| (e, None))?;
+                let placed = |e: RepositoryError| (e, Some((id, created_at)));
                 let last_verification = VerificationColumns {
                     at: self.last_verified_at,
                     successful: self.last_verification_successful,
                     message: self.last_verification_message,
                     reason: self.last_verification_reason,
                 }
-                .into_verification(time_from_db)?;
-                Ok(IntegrationRecord {
-                    id: IntegrationId::from_uuid(id_from_db(self.id)?),
-                    account_id: AccountId::from_uuid(id_from_db(self.account_id)?),
-                    label: Label::parse(&self.label)
-                        .map_err(|_| RepositoryError::other("stored label is not a valid label"))?,
-                    provider: provider_from_db(&self.provider)?,
-                    public_fields: public_fields_from_json(&self.public_fields)?,
-                    sealed: SealedSecrets {
-                        kek_id: kek_from_db(self.kek_id)?,
-                        blob: self.sealed,
-                    },
-                    created_at: time_from_db(self.created_at)?,
-                    updated_at: time_from_db(self.updated_at)?,
+                .into_verification(time_from_db)
+                .map_err(placed)?;
+                Ok(Shown {
+                    id,
+                    label: Label::parse(&self.label).map_err(|_| {
+                        placed(RepositoryError::other("stored label is not a valid label"))
+                    })?,
+                    provider: provider_from_db(&self.provider).map_err(placed)?,
+                    public_fields: public_fields_from_json(&self.public_fields).map_err(placed)?,
+                    created_at,
+                    updated_at: time_from_db(self.updated_at).map_err(placed)?,
                     last_verification,
                 })
             }
 
-            /// A readable record, or the row marked unreadable (when its id and creation time,
-            /// which place it in the list, can still be read).
-            fn into_listed(self) -> Option<Listed<IntegrationRecord>> {
-                let id = id_from_db(self.id.to_owned()).ok().map(IntegrationId::from_uuid);
-                let created_at = time_from_db(self.created_at).ok();
-                match self.into_record() {
-                    Ok(record) => Some(Listed::Readable(record)),
-                    Err(e) => match (id, created_at) {
-                        (Some(id), Some(created_at)) => Some(Listed::Unreadable(UnreadableRow {
-                            id,
-                            created_at,
-                            problem: e.to_string(),
-                        })),
-                        _ => {
-                            tracing::error!(error = %e, "skipped a stored integration whose id or creation time cannot be read");
-                            None
-                        }
-                    },
+            /// The masked view, or the row marked unreadable at its place (skipped, and
+            /// logged, when even its place cannot be read).
+            fn into_listed(self) -> Option<Listed<IntegrationView>> {
+                match self.decode() {
+                    Ok(s) => Some(Listed::Readable(IntegrationView {
+                        id: s.id,
+                        label: s.label.into_string(),
+                        provider: s.provider,
+                        platform: s.provider.platform(),
+                        credentials: Credentials::masked_view(s.provider, &s.public_fields),
+                        created_at: s.created_at,
+                        updated_at: s.updated_at,
+                        last_verification: s.last_verification,
+                    })),
+                    Err((e, Some((id, created_at)))) => Some(Listed::Unreadable(UnreadableRow {
+                        id,
+                        created_at,
+                        problem: e.to_string(),
+                    })),
+                    Err((e, None)) => {
+                        tracing::error!(error = %e, "skipped a stored integration whose id or creation time cannot be read");
+                        None
+                    }
                 }
+            }
+        }
+
+        impl IntegrationRow {
+            pub(crate) fn into_record(self) -> Result<IntegrationRecord, RepositoryError> {
+                let s = self.shown.decode().map_err(|(e, _)| e)?;
+                Ok(IntegrationRecord {
+                    id: s.id,
+                    account_id: AccountId::from_uuid(id_from_db(self.account_id)?),
+                    label: s.label,
+                    provider: s.provider,
+                    public_fields: s.public_fields,
+                    sealed: SealedSecrets {
+                        kek_id: kek_from_db(self.kek_id)?,
+                        blob: self.sealed,
+                    },
+                    created_at: s.created_at,
+                    updated_at: s.updated_at,
+                    last_verification: s.last_verification,
+                })
             }
         }
 
@@ -433,7 +486,7 @@ macro_rules! queries {
             conn: &mut Conn,
             account: AccountId,
             query: &ListQuery,
-        ) -> Result<Page<Listed<IntegrationRecord>>, RepositoryError> {
+        ) -> Result<Page<Listed<IntegrationView>>, RepositoryError> {
             let limit = query.limit.get();
             let mut q = integrations::table
                 .filter(integrations::account_id.eq(id_to_db(account.as_uuid())))
@@ -455,18 +508,18 @@ macro_rules! queries {
                 );
             }
             // One more than asked: tells whether a next page exists.
-            let rows: Vec<IntegrationRow> = page_rows!(
+            let rows: Vec<ShownRow> = page_rows!(
                 q.order((integrations::created_at.asc(), integrations::id.asc()))
-                    .select(IntegrationRow::as_select()),
+                    .select(ShownRow::as_select()),
                 limit as usize + 1,
                 conn
             )
             .map_err(db_error)?;
             let more = rows.len() > limit as usize;
-            let items: Vec<Listed<IntegrationRecord>> = rows
+            let items: Vec<Listed<IntegrationView>> = rows
                 .into_iter()
                 .take(limit as usize)
-                .filter_map(IntegrationRow::into_listed)
+                .filter_map(ShownRow::into_listed)
                 .collect();
             let next = if more {
                 items.last().map(Listed::position)

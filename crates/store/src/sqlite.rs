@@ -179,7 +179,7 @@ pub(crate) async fn list(
     pool: &Pool,
     account: AccountId,
     query: &ListQuery,
-) -> Result<Page<Listed<IntegrationRecord>>, RepositoryError> {
+) -> Result<Page<Listed<IntegrationView>>, RepositoryError> {
     let query = *query;
     pool.read(move |c| list_on(c, account, &query)).await
 }
@@ -356,7 +356,7 @@ pub(crate) async fn rewrap_batch(
     };
     let mut writes: Vec<(String, Vec<u8>, i64, Vec<u8>)> = Vec::with_capacity(rows.len());
     for row in rows {
-        let Ok(uuid) = id_from_db(row.id.clone()) else {
+        let Ok(uuid) = id_from_db(row.shown.id.clone()) else {
             continue;
         };
         let id = IntegrationId::from_uuid(uuid);
@@ -371,16 +371,21 @@ pub(crate) async fn rewrap_batch(
             }
         };
         let old_blob = row.sealed.clone();
-        let (context, sealed) =
-            match crate::codec::rewrap_input(account, id, &row.provider, row.kek_id, row.sealed) {
-                Ok(x) => x,
-                Err(e) => {
-                    batch.failed.push((id, e));
-                    continue;
-                }
-            };
+        let (context, sealed) = match crate::codec::rewrap_input(
+            account,
+            id,
+            &row.shown.provider,
+            row.kek_id,
+            row.sealed,
+        ) {
+            Ok(x) => x,
+            Err(e) => {
+                batch.failed.push((id, e));
+                continue;
+            }
+        };
         match vault.rewrap(&context, &sealed).await {
-            Ok(new) => writes.push((row.id, old_blob, kek_to_db(new.kek_id), new.blob)),
+            Ok(new) => writes.push((row.shown.id, old_blob, kek_to_db(new.kek_id), new.blob)),
             Err(e) => batch.failed.push((id, e)),
         }
     }

@@ -9,8 +9,8 @@ use integrations_domain::testing::contract::{
     first_api_key_is_created_once, run_all, run_key_registry, sample_event, sample_record,
 };
 use integrations_domain::{
-    AccountId, AccountName, ApiKey, ApiKeyStore, IntegrationRepository, KeyRegistry, ListQuery,
-    Listed, NewApiKey, PageLimit, Provider, RepositoryError, Scopes,
+    AccountId, AccountName, ApiKey, ApiKeyStore, IntegrationRepository, IntegrationView,
+    KeyRegistry, ListQuery, Listed, NewApiKey, PageLimit, Provider, RepositoryError, Scopes,
 };
 use integrations_store::testing::FreshPostgres;
 use integrations_store::{Store, StoreError, StoreOptions};
@@ -270,7 +270,12 @@ async fn bulk_load(store: &Store) {
             None => break,
         }
     }
-    assert_eq!(seen, records);
+    let views: Vec<_> = records.iter().map(IntegrationView::from).collect();
+    assert_eq!(seen, views);
+    // Exactly, sealed secrets included.
+    for r in &records {
+        assert_eq!(&store.get(account, r.id).await.unwrap(), r);
+    }
 
     let mut again = vec![sample_record(account, Provider::S3, 5_000)];
     again.push(records[7].clone());

@@ -215,13 +215,12 @@ where
     ) -> Result<Page<Listed<IntegrationView>>, ServiceError> {
         actor.principal.require(Scope::Manage)?;
         let page = self.repository.list(actor.account(), query).await?;
-        Ok(page.map(|item| match item {
-            Listed::Readable(r) => Listed::Readable(IntegrationView::from(&r)),
-            Listed::Unreadable(u) => {
+        for item in &page.items {
+            if let Listed::Unreadable(u) = item {
                 tracing::error!(integration_id = %u.id, problem = %u.problem, "a stored integration cannot be read");
-                Listed::Unreadable(u)
             }
-        }))
+        }
+        Ok(page)
     }
 
     pub async fn delete(&self, actor: &Actor, id: IntegrationId) -> Result<(), ServiceError> {

@@ -24,7 +24,9 @@ use crate::access::{AccountName, ApiKey, KeyId, Scope, Scopes};
 use crate::audit::{Action, AuditEvent, EventQuery};
 use crate::credentials::{sample_input, Credentials, SealedDefaults};
 use crate::ids::{AccountId, IntegrationId};
-use crate::integration::{now_millis, IntegrationRecord, ListQuery, Listed, SealedSecrets};
+use crate::integration::{
+    now_millis, IntegrationRecord, IntegrationView, ListQuery, Listed, SealedSecrets,
+};
 use crate::label::Label;
 use crate::page::{PageLimit, Position};
 use crate::ports::CredentialVault;
@@ -339,7 +341,13 @@ pub async fn list_pages_in_order_with_filters<R: IntegrationRepository>(repo: &R
     .enumerate()
     {
         let offset = if i == 4 { 3 } else { i as i64 };
-        let r = sample_record(account, provider, offset);
+        let mut r = sample_record(account, provider, offset);
+        // Two with a last verification, which the listed view carries.
+        r.last_verification = match i {
+            1 => Some(failed("No Zendesk account is called acme.")),
+            2 => Some(Verification::connected(now_millis(), provider.platform())),
+            _ => None,
+        };
         repo.insert(&r, &sample_event(&r)).await.unwrap();
         all.push(r);
     }
@@ -375,8 +383,14 @@ pub async fn list_pages_in_order_with_filters<R: IntegrationRepository>(repo: &R
     .await;
     assert_eq!(exact.items.len(), 7);
     assert_eq!(exact.next, None, "no next cursor when nothing follows");
+    // Each item is its record's masked view, exactly (verification included).
+    let views: Vec<_> = all
+        .iter()
+        .map(|r| Listed::Readable(IntegrationView::from(r)))
+        .collect();
+    assert_eq!(exact.items, views);
 
-    let readable = |page: crate::page::Page<Listed<IntegrationRecord>>| -> Vec<IntegrationRecord> {
+    let readable = |page: crate::page::Page<Listed<IntegrationView>>| -> Vec<IntegrationView> {
         page.items
             .into_iter()
             .map(|l| match l {
@@ -403,7 +417,7 @@ pub async fn list_pages_in_order_with_filters<R: IntegrationRepository>(repo: &R
         .await,
     );
     assert_eq!(help.len(), 3);
-    assert!(help.iter().all(|r| r.platform() == Platform::Helpcenter));
+    assert!(help.iter().all(|r| r.platform == Platform::Helpcenter));
 
     let none = list(ListQuery {
         platform: Some(Platform::Cloud),

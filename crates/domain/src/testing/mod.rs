@@ -18,7 +18,7 @@ use crate::access::{AccountName, ApiKeyRecord, KeyId};
 use crate::audit::{AuditEvent, EventQuery};
 use crate::credentials::{Credentials, SecretFields};
 use crate::ids::{AccountId, IntegrationId};
-use crate::integration::{IntegrationRecord, ListQuery, Listed, SealedSecrets};
+use crate::integration::{IntegrationRecord, IntegrationView, ListQuery, Listed, SealedSecrets};
 use crate::page::Page;
 use crate::ports::{
     ApiKeyStore, AuditLog, ConnectionVerifier, CredentialVault, Entropy, EntropyError,
@@ -159,7 +159,7 @@ impl IntegrationRepository for InMemoryRepository {
         &self,
         account: AccountId,
         query: &ListQuery,
-    ) -> Result<Page<Listed<IntegrationRecord>>, RepositoryError> {
+    ) -> Result<Page<Listed<IntegrationView>>, RepositoryError> {
         let s = self.state()?;
         let mut rows: Vec<&IntegrationRecord> = s
             .integrations
@@ -172,10 +172,10 @@ impl IntegrationRepository for InMemoryRepository {
         rows.sort_by_key(|r| r.position());
         let limit = query.limit.get() as usize;
         let more = rows.len() > limit;
-        let items: Vec<Listed<IntegrationRecord>> = rows
+        let items: Vec<Listed<IntegrationView>> = rows
             .into_iter()
             .take(limit)
-            .map(|r| Listed::Readable(r.clone()))
+            .map(|r| Listed::Readable(IntegrationView::from(r)))
             .collect();
         let next = if more {
             items.last().map(Listed::position)
