@@ -247,9 +247,10 @@ pub trait KeyRegistry: Send + Sync + 'static {
 
     /// Claims up to `limit` integrations (of any account) whose `kek_id` is not `active`,
     /// in id order after `after`, rewraps their data keys with `vault` and writes them back,
-    /// in one short transaction that locks only the claimed rows (rows locked by another
-    /// sweep are skipped, not waited for). `updated_at` is untouched: the credentials did not
-    /// change.
+    /// in one short transaction that locks only the claimed rows. A row another transaction
+    /// is changing is waited for, never passed over (a sweep moves on by id: a skipped row
+    /// would stay under the old key); one that another sweep rewrapped meanwhile is left out.
+    /// `updated_at` is untouched: the credentials did not change.
     async fn rewrap_batch(
         &self,
         active: u32,

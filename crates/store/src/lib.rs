@@ -9,7 +9,7 @@
 //! * `queries`: the queries both backends share, written once as a macro expanded in each
 //!   backend module (async on PostgreSQL, synchronous on SQLite).
 //! * `pg`: diesel-async + bb8, transactions around each change and its event, advisory locks
-//!   (migrations, first key), the rewrap sweep with `FOR UPDATE SKIP LOCKED`.
+//!   (migrations, first key), the rewrap sweep claiming its batches with `FOR UPDATE`.
 //! * `tls`: `sslmode` (`disable` … `verify-full`) and `sslrootcert` for PostgreSQL, on rustls
 //!   with ring.
 //! * `sqlite`: synchronous diesel on the blocking pool, reader pool + one writer, `BEGIN

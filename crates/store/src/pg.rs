@@ -1,6 +1,7 @@
 //! PostgreSQL: `AsyncPgConnection` (tokio-postgres, no libpq) in a bb8 pool. Every change and
 //! its audit event are written in one transaction; the rewrap sweep locks only the rows it
-//! claims (`FOR UPDATE SKIP LOCKED`), so it runs beside serving replicas and other sweeps.
+//! claims (`FOR UPDATE`, one short transaction per batch), so it runs beside serving replicas
+//! and other sweeps.
 
 use crate::error::{pool_error, StoreError, TracingErrorSink};
 use crate::schema::pg::{accounts, api_keys, audit_events, integrations, vault_keys};
@@ -394,8 +395,15 @@ pub(crate) async fn sealed_per_key(pool: &Pool) -> Result<BTreeMap<u32, u64>, Re
     on_conn!(pool, |c| sealed_per_key_on(c).await)
 }
 
-/// One batch of the sweep in one transaction: claim rows not under `active` (skipping rows
-/// another transaction holds), rewrap their data keys, write them back in one statement.
+/// One batch of the sweep in one transaction: claim rows not under `active`, rewrap their data
+/// keys, write them back in one statement.
+///
+/// A row another transaction holds is waited for, not skipped (`FOR UPDATE`, not `SKIP
+/// LOCKED`): the sweep moves on by id, so a skipped row would stay under the old key while the
+/// sweep reported success (CI met it: a verify's write held one row of 30). Those holds are a
+/// single change and its event, milliseconds. A row that another sweep rewrapped meanwhile no
+/// longer matches once its lock is released and is left out, so concurrent sweeps share the
+/// rows without deadlock (both lock in id order).
 pub(crate) async fn rewrap_batch(
     pool: &Pool,
     active: u32,
@@ -413,7 +421,6 @@ pub(crate) async fn rewrap_batch(
             .limit(i64::from(limit))
             .select(IntegrationRow::as_select())
             .for_update()
-            .skip_locked()
             .load(&mut *c)
             .await
             .map_err(db_error)?;
