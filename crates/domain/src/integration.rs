@@ -115,6 +115,30 @@ pub struct IntegrationView {
 }
 
 impl IntegrationView {
+    /// The view of an integration's shown parts, its credentials masked from the public
+    /// fields: the one place a view is built, from a record or from a store's list row (which
+    /// does not read the sealed secrets).
+    pub fn masked(
+        id: IntegrationId,
+        label: Label,
+        provider: Provider,
+        public_fields: &PublicFields,
+        created_at: OffsetDateTime,
+        updated_at: OffsetDateTime,
+        last_verification: Option<Verification>,
+    ) -> Self {
+        Self {
+            id,
+            label: label.into_string(),
+            provider,
+            platform: provider.platform(),
+            credentials: Credentials::masked_view(provider, public_fields),
+            created_at,
+            updated_at,
+            last_verification,
+        }
+    }
+
     pub fn position(&self) -> Position {
         Position {
             at: self.created_at,
@@ -125,16 +149,15 @@ impl IntegrationView {
 
 impl From<&IntegrationRecord> for IntegrationView {
     fn from(r: &IntegrationRecord) -> Self {
-        Self {
-            id: r.id,
-            label: r.label.as_str().to_owned(),
-            provider: r.provider,
-            platform: r.platform(),
-            credentials: Credentials::masked_view(r.provider, &r.public_fields),
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            last_verification: r.last_verification.clone(),
-        }
+        Self::masked(
+            r.id,
+            r.label.clone(),
+            r.provider,
+            &r.public_fields,
+            r.created_at,
+            r.updated_at,
+            r.last_verification.clone(),
+        )
     }
 }
 

@@ -58,8 +58,7 @@ macro_rules! queries {
         use diesel::prelude::*;
         use diesel::result::{DatabaseErrorKind, Error as DieselError};
         use integrations_domain::{
-            AccountId, AccountName, ApiKeyDigest, ApiKeyRecord, AuditEvent, Credentials,
-            EventQuery, IntegrationId, IntegrationRecord, IntegrationView, KeyId, Label,
+            AccountId, AccountName, ApiKeyDigest, ApiKeyRecord, AuditEvent, EventQuery, IntegrationId, IntegrationRecord, IntegrationView, KeyId, Label,
             ListQuery, Listed, NewApiKey, Page, RepositoryError, SealedSecrets, UnreadableRow,
             Verification,
         };
@@ -142,16 +141,15 @@ macro_rules! queries {
             /// logged, when even its place cannot be read).
             fn into_listed(self) -> Option<Listed<IntegrationView>> {
                 match self.decode() {
-                    Ok(s) => Some(Listed::Readable(IntegrationView {
-                        id: s.id,
-                        label: s.label.into_string(),
-                        provider: s.provider,
-                        platform: s.provider.platform(),
-                        credentials: Credentials::masked_view(s.provider, &s.public_fields),
-                        created_at: s.created_at,
-                        updated_at: s.updated_at,
-                        last_verification: s.last_verification,
-                    })),
+                    Ok(s) => Some(Listed::Readable(IntegrationView::masked(
+                        s.id,
+                        s.label,
+                        s.provider,
+                        &s.public_fields,
+                        s.created_at,
+                        s.updated_at,
+                        s.last_verification,
+                    ))),
                     Err((e, Some((id, created_at)))) => Some(Listed::Unreadable(UnreadableRow {
                         id,
                         created_at,
